@@ -1,0 +1,468 @@
+"""The ``conversion`` command: the app's numbers from a terminal.
+
+    conversion rates CONTACTS --segment COL [--segment COL ...] [--converted COL] ...
+    conversion roles CONTACTS
+
+Bad input prints one line on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from conversion import io, stats
+from conversion.definition import BAND_PRESETS, Bands, Definition, OrdersJoin
+from conversion.errors import InputError
+from conversion.rates import Counts, count
+from conversion.roles import detect_roles, parse_customer_values
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+EXIT_BAD_INPUT = 2
+PERCENT_COLUMNS = ("rate", "ci_low", "ci_high", "rest_rate")
+POINT_COLUMNS = ("diff", "diff_low", "diff_high")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="conversion",
+        description="Customer conversion rate by segment: customers / contacts × 100, with "
+        "Wilson intervals, tests against the rest and performance bands.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    rates = commands.add_parser(
+        "rates", help="conversion rate per segment", description="Conversion rate per segment."
+    )
+    rates.add_argument("contacts", metavar="CONTACTS", help="contacts / leads file")
+    rates.add_argument(
+        "--segment",
+        action="append",
+        required=True,
+        metavar="COL",
+        help="segment column; repeat for a cross-breakdown",
+    )
+    evidence = rates.add_argument_group("what makes a customer")
+    evidence.add_argument(
+        "--converted",
+        metavar="COL",
+        help="flag column (Y/N, TRUE/FALSE, 1/0, won/lost, a lifecycle stage)",
+    )
+    evidence.add_argument(
+        "--customer-value",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="VALUE",
+        help="values of --converted that mean a customer (every other value means not a customer)",
+    )
+    evidence.add_argument(
+        "--converted-date", metavar="COL", help="conversion-date column (non-empty = converted)"
+    )
+    evidence.add_argument("--orders", metavar="FILE", help="orders / won-deals file")
+    evidence.add_argument("--key", metavar="COL", help="contacts column that joins the orders")
+    evidence.add_argument(
+        "--orders-key",
+        metavar="COL",
+        help="orders column for the key (default: same name as --key)",
+    )
+    evidence.add_argument("--orders-date", metavar="COL", help="order / won date column")
+    evidence.add_argument(
+        "--contacts",
+        dest="contacts_column",
+        metavar="COL",
+        help="pre-aggregated input: the contacts count column",
+    )
+    evidence.add_argument(
+        "--customers",
+        dest="customers_column",
+        metavar="COL",
+        help="pre-aggregated input: the customers count column",
+    )
+
+    counting = rates.add_argument_group("how to count")
+    counting.add_argument("--id", metavar="COL", help="contact id: count unique contacts")
+    counting.add_argument("--contact-date", metavar="COL", help="date the contact was made")
+    counting.add_argument(
+        "--window-days",
+        type=_non_negative_int,
+        metavar="N",
+        help="count a conversion only within N days of the contact date",
+    )
+    counting.add_argument(
+        "--as-of",
+        type=_iso_date,
+        metavar="DATE",
+        help="as-of date for maturity (default: latest date in the data)",
+    )
+    counting.add_argument(
+        "--top",
+        type=_positive_int,
+        metavar="K",
+        help="keep the K largest segments per column, group the rest as Other",
+    )
+    counting.add_argument(
+        "--bin",
+        action="append",
+        default=[],
+        metavar="COL=N",
+        help="bin a numeric segment column into N quantile bins",
+    )
+    counting.add_argument(
+        "--bucket",
+        action="append",
+        default=[],
+        metavar="COL=PERIOD",
+        help="bucket a date segment column by week, month, quarter or year",
+    )
+    counting.add_argument(
+        "--date-format",
+        metavar="FMT",
+        help="strptime format for all date columns, e.g. %%d/%%m/%%Y %%H:%%M",
+    )
+
+    judging = rates.add_argument_group("bands and statistics")
+    judging.add_argument(
+        "--bands",
+        choices=sorted(BAND_PRESETS),
+        default="default",
+        help="band preset (default: strong ≥ 20 %%, moderate ≥ 10 %%)",
+    )
+    judging.add_argument("--strong", type=float, metavar="PCT", help="custom strong threshold, %%")
+    judging.add_argument(
+        "--moderate", type=float, metavar="PCT", help="custom moderate threshold, %%"
+    )
+    judging.add_argument(
+        "--adjust",
+        choices=("bh", "holm"),
+        default="bh",
+        help="multiple-comparison adjustment (default: Benjamini–Hochberg)",
+    )
+    judging.add_argument(
+        "--sort",
+        choices=("lower_bound", "rate", "contacts", "segment"),
+        default="lower_bound",
+        help="row order (default: interval lower bound)",
+    )
+
+    output = rates.add_argument_group("input and output")
+    output.add_argument("--sheet", metavar="NAME", help="Excel sheet (default: the first)")
+    output.add_argument(
+        "--delimiter", metavar="CHAR", help="delimiter for text files (default: detected)"
+    )
+    output.add_argument(
+        "--format",
+        choices=("table", "csv", "json"),
+        default=None,
+        help="output format (default: table, or from the --output suffix)",
+    )
+    output.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    roles = commands.add_parser(
+        "roles",
+        help="suggest column roles for a file",
+        description="Show which columns look like the id, flag, dates and segments.",
+    )
+    roles.add_argument("contacts", metavar="CONTACTS")
+    roles.add_argument("--sheet", metavar="NAME")
+    roles.add_argument("--delimiter", metavar="CHAR")
+    return parser
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError("use the form YYYY-MM-DD") from error
+
+
+def _pairs(items: Sequence[str], flag: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in items:
+        column, sep, value = item.rpartition("=")
+        if not sep or not column or not value:
+            raise InputError(f"{flag} takes COL=VALUE, e.g. {flag} age=4; got '{item}'.")
+        pairs.append((column, value))
+    return pairs
+
+
+def definition_from_args(args: argparse.Namespace) -> Definition:
+    """The ``Definition`` the command-line flags describe."""
+    if args.strong is not None or args.moderate is not None:
+        if args.strong is None or args.moderate is None:
+            raise InputError("Custom bands need both --strong and --moderate (in percent).")
+        bands = Bands.custom(args.strong, args.moderate)
+    else:
+        bands = Bands.preset(args.bands)
+    orders = None
+    if args.orders or args.key:
+        if not (args.orders and args.key):
+            raise InputError("--orders and --key go together: the file and the column joining it.")
+        orders = OrdersJoin(args.key, args.orders_key, args.orders_date)
+    bins = []
+    for column, value in _pairs(args.bin, "--bin"):
+        if not value.isdigit() or int(value) < 2:
+            raise InputError(f"--bin {column}={value}: the number of bins must be 2 or more.")
+        bins.append((column, int(value)))
+    buckets = []
+    for column, value in _pairs(args.bucket, "--bucket"):
+        if value not in ("week", "month", "quarter", "year"):
+            raise InputError(f"--bucket {column}={value}: use week, month, quarter or year.")
+        buckets.append((column, value))
+    return Definition(
+        segments=tuple(args.segment),
+        converted=args.converted,
+        customer_values=parse_customer_values(args.customer_value),
+        converted_date=args.converted_date,
+        id=args.id,
+        contact_date=args.contact_date,
+        window_days=args.window_days,
+        as_of=args.as_of,
+        orders=orders,
+        contacts_column=args.contacts_column,
+        customers_column=args.customers_column,
+        top_k=args.top,
+        bins=tuple(bins),
+        date_buckets=tuple(buckets),  # type: ignore[arg-type]
+        date_format=args.date_format,
+        bands=bands,
+    )
+
+
+def run_rates(args: argparse.Namespace) -> tuple[Counts, pl.DataFrame, stats.Overall]:
+    definition = definition_from_args(args)
+    contacts = io.load(args.contacts, sheet=args.sheet, delimiter=args.delimiter)
+    orders = io.load(args.orders) if args.orders else None
+    counts = count(
+        contacts.frame,
+        definition,
+        orders.frame if orders else None,
+        source=contacts.name,
+        orders_source=orders.name if orders else "the orders table",
+    )
+    table = stats.describe(counts.table, definition.bands, adjust=args.adjust, sort=args.sort)
+    return counts, table, stats.overall(counts.table)
+
+
+def export_table(table: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
+    """The per-segment table with rates in percent and differences in percentage points."""
+    percent = [(pl.col(c) * 100).alias(f"{c}_pct") for c in PERCENT_COLUMNS]
+    points = [(pl.col(c) * 100).alias(f"{c}_pp") for c in POINT_COLUMNS]
+    return table.select(
+        *segments,
+        "contacts",
+        "customers",
+        *percent[:3],
+        "band",
+        percent[3],
+        *points,
+        "test",
+        "p_value",
+        "p_adjusted",
+        "significant",
+        "low_sample",
+        "low_sample_reason",
+    )
+
+
+def to_json(counts: Counts, table: pl.DataFrame, overall: stats.Overall) -> str:
+    segments = list(counts.definition.segments)
+    rows = export_table(table, segments).to_dicts()
+    chi = overall.chi_square
+    quality = {
+        k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(counts.quality).items()
+    }
+    document = {
+        "overall": {
+            "contacts": overall.contacts,
+            "customers": overall.customers,
+            "rate_pct": _clean(overall.rate * 100),
+            "ci_low_pct": _clean(overall.ci_low * 100),
+            "ci_high_pct": _clean(overall.ci_high * 100),
+            "band": counts.definition.bands.label(overall.rate)
+            if overall.contacts and not math.isnan(overall.rate)
+            else None,
+            "chi_square": None
+            if chi is None
+            else {
+                "statistic": chi.statistic,
+                "df": chi.df,
+                "p_value": chi.p_value,
+                "small_expected": chi.small_expected,
+            },
+            "segment_columns": segments,
+            "window_days": counts.definition.window_days,
+            "as_of": quality["as_of"],
+            "quality": quality,
+        },
+        "segments": [{k: _clean(v) for k, v in row.items()} for row in rows],
+        "warnings": list(counts.warnings),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def to_text_table(counts: Counts, table: pl.DataFrame, overall: stats.Overall) -> str:
+    """A readable aligned table with the overall line and the warnings below it."""
+    segments = list(counts.definition.segments)
+    headers = [
+        *segments,
+        "contacts",
+        "customers",
+        "rate",
+        "95% CI",
+        "band",
+        "vs rest",
+        "p adj.",
+        "",
+    ]
+    lines = []
+    for row in table.iter_rows(named=True):
+        mark = "*" if row["significant"] else ("low n" if row["low_sample"] else "")
+        lines.append(
+            [
+                *(str(row[c]) for c in segments),
+                f"{row['contacts']:,}",
+                f"{row['customers']:,}",
+                _pct(row["rate"]),
+                f"{_pct(row['ci_low'])} – {_pct(row['ci_high'])}",
+                row["band"] or "",
+                _pp(row["diff"]),
+                "" if row["p_adjusted"] is None else f"{row['p_adjusted']:.3g}",
+                mark,
+            ]
+        )
+    numeric = set(range(len(segments), len(segments) + 3)) | {len(segments) + 5}
+    widths = [
+        max(len(h), *(len(line[i]) for line in lines)) if lines else len(h)
+        for i, h in enumerate(headers)
+    ]
+
+    def render(cells: Sequence[str]) -> str:
+        parts = [
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [render(headers), render(["-" * w for w in widths])]
+    out += [render(line) for line in lines]
+    out.append("")
+    out.append(
+        f"Overall: {overall.customers:,} customers / {overall.contacts:,} contacts = "
+        f"{_pct(overall.rate)} (95% CI {_pct(overall.ci_low)} – {_pct(overall.ci_high)})"
+    )
+    chi = overall.chi_square
+    if chi is not None:
+        note = "; some expected counts < 5, read with care" if chi.small_expected else ""
+        out.append(
+            f"Segments differ? chi-square = {chi.statistic:.2f}, df = {chi.df}, "
+            f"p = {chi.p_value:.3g}{note}"
+        )
+    out.append(
+        "* significant against the rest after adjustment (exploratory); 'low n' = too few "
+        "contacts or customers to judge."
+    )
+    out += [f"Note: {w}" for w in counts.warnings]
+    return "\n".join(out) + "\n"
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None or math.isnan(value) else f"{value * 100:.1f}%"
+
+
+def _pp(value: float | None) -> str:
+    return "" if value is None or math.isnan(value) else f"{value * 100:+.1f} pp"
+
+
+def run_roles(args: argparse.Namespace) -> str:
+    table = io.load(args.contacts, sheet=args.sheet, delimiter=args.delimiter)
+    roles = detect_roles(table.frame)
+    lines = [f"{table.name}: {len(table.columns)} columns ({table.format})"]
+    for label, value in (
+        ("id", roles.id),
+        ("converted flag", roles.converted),
+        ("customer values", ", ".join(roles.customer_values) or None),
+        ("conversion date", roles.converted_date),
+        ("contact date", roles.contact_date),
+        ("segments", ", ".join(roles.segments) or None),
+        ("contacts (pre-aggregated)", roles.contacts_column),
+        ("customers (pre-aggregated)", roles.customers_column),
+    ):
+        lines.append(f"  {label:<27} {value if value is not None else '—'}")
+    return "\n".join(lines) + "\n"
+
+
+def _output_format(args: argparse.Namespace) -> str:
+    if args.format:
+        return args.format
+    suffix = Path(args.output).suffix.lower() if args.output else ""
+    return {".csv": "csv", ".json": "json"}.get(suffix, "table")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status (0 ok, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "roles":
+            text = run_roles(args)
+        else:
+            counts, table, overall = run_rates(args)
+            kind = _output_format(args)
+            if kind == "csv":
+                text = export_table(table, counts.definition.segments).write_csv()
+            elif kind == "json":
+                text = to_json(counts, table, overall) + "\n"
+            else:
+                text = to_text_table(counts, table, overall)
+            if kind != "table":
+                for warning in counts.warnings:
+                    print(f"conversion: note: {warning}", file=sys.stderr)
+        if getattr(args, "output", None):
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    except InputError as error:
+        print(f"conversion: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except pl.exceptions.PolarsError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        print(f"conversion: could not read the data: {first_line}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"conversion: {error.strerror or error}: {error.filename or ''}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,876 @@
+"""Counting contacts and customers per segment: one lazy query, collected once.
+
+``count`` takes the rows of a contacts table (a polars ``LazyFrame``) and a ``Definition`` and
+returns a small table with one row per segment: ``contacts`` and ``customers``. Everything the
+analyst should know about how the rows were counted (duplicates, conflicts, immature contacts,
+negative lags) is gathered in the same query and returned beside the table, as numbers
+(``Quality``) and as sentences (``warnings``). Statistics and charts work on the small table only.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from conversion.definition import DateBucket, Definition
+from conversion.errors import InputError
+from conversion.roles import (
+    DateFormat,
+    date_expr,
+    detect_date_format,
+    flag_expr,
+    unreadable_date_expr,
+    unrecognised_flag_expr,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+MISSING = "(missing)"
+OTHER = "Other"
+COUNTED = "counted"
+IMMATURE = "immature"
+NO_CONTACT_DATE = "no contact date"
+MISSING_ID = "missing id"
+
+# Internal column names; the prefix keeps them clear of any column an export may have.
+_ID = "__cbs_id"
+_FLAG = "__cbs_flag"
+_CONTACT_DATE = "__cbs_contact_date"
+_CONVERTED_DATE = "__cbs_converted_date"
+_KEY = "__cbs_key"
+_ROWS = "__cbs_rows"
+_SEGMENT_CONFLICT = "__cbs_segment_conflict"
+_FLAG_CONFLICT = "__cbs_flag_conflict"
+_ORDERED = "__cbs_ordered"
+_ORDER_BEFORE = "__cbs_order_before_contact"
+_CUSTOMER = "__cbs_customer"
+_STATUS = "__cbs_status"
+_AS_OF = "__cbs_as_of"
+_CID = "__cbs_contact_index"
+_BAD = "__cbs_bad_"
+_ORDER_DATE_BAD = _BAD + "order_date"
+
+
+@dataclass(frozen=True)
+class Quality:
+    """How the rows became the counts: the numbers behind the validation summary."""
+
+    rows: int = 0
+    contacts: int = 0
+    counted: int = 0
+    duplicate_rows: int = 0
+    missing_ids: int = 0
+    segment_conflicts: int = 0
+    flag_conflicts: int = 0
+    empty_flags: int = 0
+    immature: int = 0
+    missing_contact_dates: int = 0
+    negative_lags: int = 0
+    outside_window: int = 0
+    as_of: date | None = None
+    orders_rows: int | None = None
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The small per-segment table and how it was made.
+
+    ``table`` has the segment columns (text, ``(missing)`` for empty values, ``Other`` for the
+    segments beyond the top K), then ``contacts`` and ``customers``; one row per segment
+    (combination), sorted by the segment values. ``excluded`` has the same segment columns,
+    ``status`` and ``contacts`` for contacts left out of the rates (immature, no contact date,
+    no id).
+    """
+
+    table: pl.DataFrame
+    quality: Quality
+    warnings: tuple[str, ...]
+    definition: Definition
+    excluded: pl.DataFrame
+
+    @property
+    def contacts(self) -> int:
+        return int(self.table["contacts"].sum())
+
+    @property
+    def customers(self) -> int:
+        return int(self.table["customers"].sum())
+
+
+@dataclass(frozen=True)
+class _Check:
+    """A per-row test for values the engine cannot read; any hit stops the count."""
+
+    name: str
+    column: str
+    source: str
+    expr: pl.Expr
+    what: str  # "flag" | "date" | "number"
+    detail: str = ""
+
+
+def count(
+    contacts: pl.LazyFrame,
+    definition: Definition,
+    orders: pl.LazyFrame | None = None,
+    *,
+    source: str = "the contacts table",
+    orders_source: str = "the orders table",
+) -> Counts:
+    """Count contacts and customers per segment.
+
+    Parameters
+    ----------
+    contacts
+        The contacts table, one row per contact (or several rows per contact with an id).
+    definition
+        What to count; see ``Definition``.
+    orders
+        Optional second table (orders, won deals) for ``definition.orders``.
+    source, orders_source
+        How to name the tables in messages (usually the file names).
+
+    Returns
+    -------
+    Counts
+
+    Raises
+    ------
+    InputError
+        For unknown columns, unreadable flags, dates or numbers, and inconsistent definitions.
+
+    Examples
+    --------
+    >>> lf = pl.LazyFrame({"source": ["Ads", "Ads", "Web"], "won": ["yes", "no", "yes"]})
+    >>> count(lf, Definition(segments=("source",), converted="won")).table.rows()
+    [('Ads', 2, 1), ('Web', 1, 1)]
+    """
+    schema = contacts.collect_schema()
+    _check_columns(schema.names(), _contact_columns(definition), source)
+    if definition.pre_aggregated:
+        return _count_pre_aggregated(contacts, definition, source)
+    _check_evidence(definition, orders)
+    orders_frame = None
+    if orders is not None and definition.orders is not None:
+        join = definition.orders
+        wanted = [join.right_key] + ([join.orders_date] if join.orders_date else [])
+        _check_columns(orders.collect_schema().names(), wanted, orders_source)
+        orders_frame = orders
+
+    formats = _date_formats(contacts, definition, source)
+    checks: list[_Check] = []
+    rows = _row_frame(contacts, definition, schema, formats, checks, source)
+    per_contact = _per_contact(rows, definition)
+    if orders_frame is not None:
+        order_checks: list[_Check] = []
+        per_contact = _join_orders(
+            per_contact, orders_frame, definition, order_checks, orders_source
+        )
+    else:
+        order_checks = []
+    classified = _classify(per_contact, definition)
+    summary = _summarise(classified, definition, checks + order_checks).collect()
+    _raise_on_bad_values(summary, checks, contacts, order_checks, orders_frame)
+    return _finish(summary, definition)
+
+
+def _contact_columns(d: Definition) -> list[str]:
+    names = [*d.segments, d.converted, d.converted_date, d.id, d.contact_date]
+    names += [d.contacts_column, d.customers_column]
+    if d.orders is not None:
+        names.append(d.orders.key)
+    return [n for n in names if n]
+
+
+def _check_columns(available: Sequence[str], wanted: Sequence[str], source: str) -> None:
+    missing = [c for c in dict.fromkeys(wanted) if c not in available]
+    if missing:
+        names = ", ".join(f"'{c}'" for c in missing)
+        shown = ", ".join(f"'{c}'" for c in list(available)[:30])
+        more = f" (and {len(available) - 30} more)" if len(available) > 30 else ""
+        raise InputError(
+            f"{source} has no column {names}. Its columns are: {shown}{more}. "
+            "Check the spelling (names are case-sensitive) or pick another column."
+        )
+
+
+def _check_evidence(d: Definition, orders: pl.LazyFrame | None) -> None:
+    if not d.segments:
+        raise InputError("Choose at least one segment column to break the rate down by.")
+    if d.orders is not None and orders is None:
+        raise InputError("An orders key was given but no orders table; add the orders file.")
+    if orders is not None and d.orders is None:
+        raise InputError("An orders table was given without a key; say which column joins them.")
+    if d.converted is None and d.converted_date is None and d.orders is None:
+        raise InputError(
+            "Say what makes a contact a customer: a flag column (e.g. --converted Converted), a "
+            "conversion-date column (--converted-date), or an orders table (--orders and --key)."
+        )
+    if d.window_days is not None:
+        if d.contact_date is None:
+            raise InputError(
+                "A conversion window needs the contact date: say which column holds it "
+                "(--contact-date)."
+            )
+        has_timing = d.converted_date is not None or (
+            d.orders is not None and d.orders.orders_date is not None
+        )
+        if not has_timing:
+            raise InputError(
+                "A conversion window needs the date each contact converted: give a "
+                "conversion-date column (--converted-date) or the orders' date (--orders-date)."
+            )
+
+
+def _date_formats(frame: pl.LazyFrame, d: Definition, source: str) -> dict[str, DateFormat]:
+    columns = [d.contact_date, d.converted_date, *(c for c, _ in d.date_buckets)]
+    return {
+        column: detect_date_format(frame, column, explicit=d.date_format, source=source)
+        for column in dict.fromkeys(c for c in columns if c)
+    }
+
+
+def _text(column: str) -> pl.Expr:
+    """Trimmed text with empty values as null."""
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def _segment_expr(
+    column: str,
+    d: Definition,
+    schema: pl.Schema,
+    formats: dict[str, DateFormat],
+    checks: list[_Check],
+    source: str,
+) -> pl.Expr:
+    bucket = d.date_bucket(column)
+    if bucket is not None:
+        fmt = formats[column]
+        checks.append(
+            _Check(
+                f"{_BAD}segment_{column}",
+                column,
+                source,
+                unreadable_date_expr(column, fmt),
+                "date",
+                fmt.describe(),
+            )
+        )
+        return bucket_label(date_expr(column, fmt), bucket).alias(column)
+    if d.bin_count(column) is not None:
+        if schema[column].is_numeric():
+            return pl.col(column).cast(pl.Float64).alias(column)
+        number = _text(column).cast(pl.Float64, strict=False)
+        checks.append(
+            _Check(
+                f"{_BAD}segment_{column}",
+                column,
+                source,
+                _text(column).is_not_null() & number.is_null(),
+                "number",
+            )
+        )
+        return number.alias(column)
+    return _text(column).alias(column)
+
+
+def bucket_label(dates: pl.Expr, bucket: DateBucket) -> pl.Expr:
+    """Text labels for date buckets that also sort in time order: 2025-01-27, 2025-01, 2025-Q1."""
+    if bucket == "week":
+        return dates.dt.truncate("1w").dt.strftime("%Y-%m-%d")
+    if bucket == "month":
+        return dates.dt.strftime("%Y-%m")
+    if bucket == "quarter":
+        return pl.format("{}-Q{}", dates.dt.year(), dates.dt.quarter())
+    return dates.dt.year().cast(pl.String)
+
+
+def bucket_start(label: str, bucket: DateBucket) -> date:
+    """The first day of the bucket a label names (inverse of ``bucket_label``)."""
+    if bucket == "week":
+        return date.fromisoformat(label)
+    if bucket == "month":
+        return date.fromisoformat(label + "-01")
+    if bucket == "quarter":
+        year, quarter = label.split("-Q")
+        return date(int(year), 3 * int(quarter) - 2, 1)
+    return date(int(label), 1, 1)
+
+
+def bucket_end(label: str, bucket: DateBucket) -> date:
+    """The last day of the bucket a label names."""
+    start = bucket_start(label, bucket)
+    if bucket == "week":
+        return start + timedelta(days=6)
+    if bucket == "month":
+        return start.replace(day=calendar.monthrange(start.year, start.month)[1])
+    if bucket == "quarter":
+        last_month = start.month + 2
+        return start.replace(month=last_month, day=calendar.monthrange(start.year, last_month)[1])
+    return date(start.year, 12, 31)
+
+
+def _row_frame(
+    contacts: pl.LazyFrame,
+    d: Definition,
+    schema: pl.Schema,
+    formats: dict[str, DateFormat],
+    checks: list[_Check],
+    source: str,
+) -> pl.LazyFrame:
+    """One row per input row: the id, segment values, flag and dates, read and cleaned."""
+    columns = [_segment_expr(c, d, schema, formats, checks, source) for c in d.segments]
+    if d.id:
+        columns.append(_text(d.id).alias(_ID))
+    if d.converted:
+        dtype = schema[d.converted]
+        columns.append(flag_expr(d.converted, dtype, d.customer_values).alias(_FLAG))
+        checks.append(
+            _Check(
+                _BAD + "flag",
+                d.converted,
+                source,
+                unrecognised_flag_expr(d.converted, dtype, d.customer_values),
+                "flag",
+            )
+        )
+    for role, column in ((_CONTACT_DATE, d.contact_date), (_CONVERTED_DATE, d.converted_date)):
+        if column:
+            fmt = formats[column]
+            columns.append(date_expr(column, fmt).alias(role))
+            checks.append(
+                _Check(
+                    _BAD + role,
+                    column,
+                    source,
+                    unreadable_date_expr(column, fmt),
+                    "date",
+                    fmt.describe(),
+                )
+            )
+    if d.orders is not None:
+        columns.append(_text(d.orders.key).alias(_KEY))
+    columns += [check.expr.alias(check.name) for check in checks]
+    return contacts.select(columns)
+
+
+def _per_contact(rows: pl.LazyFrame, d: Definition) -> pl.LazyFrame:
+    """One row per contact: rows sharing an id are merged, and conflicts between them noted."""
+    bad = [c for c in rows.collect_schema().names() if c.startswith(_BAD)]
+    if d.id is None:
+        return rows.with_columns(
+            pl.lit(1, dtype=pl.UInt32).alias(_ROWS),
+            pl.lit(False).alias(_SEGMENT_CONFLICT),
+            pl.lit(False).alias(_FLAG_CONFLICT),
+            *(pl.col(c).cast(pl.UInt32) for c in bad),
+        )
+    has_date = d.contact_date is not None
+
+    def earliest(column: str) -> pl.Expr:
+        # The earliest row by contact date decides; without dates, the first row in the file.
+        expr = pl.col(column)
+        if has_date:
+            expr = expr.sort_by(_CONTACT_DATE, nulls_last=True, maintain_order=True)
+        return expr.first()
+
+    aggregations = [pl.len().alias(_ROWS)]
+    aggregations += [earliest(c) for c in d.segments]
+    conflicts = [pl.col(c).n_unique() > 1 for c in d.segments]
+    aggregations.append(pl.any_horizontal(conflicts).alias(_SEGMENT_CONFLICT))
+    if d.converted:
+        flag = pl.col(_FLAG)
+        aggregations.append(
+            pl.when(flag.is_not_null().any()).then(flag.any()).otherwise(None).alias(_FLAG)
+        )
+        aggregations.append((flag.any() & ~flag.all()).alias(_FLAG_CONFLICT))
+    else:
+        aggregations.append(pl.lit(False).alias(_FLAG_CONFLICT))
+    if has_date:
+        aggregations.append(pl.col(_CONTACT_DATE).min())
+    if d.converted_date:
+        aggregations.append(pl.col(_CONVERTED_DATE).min())
+    if d.orders is not None:
+        aggregations.append(earliest(_KEY))
+    aggregations += [pl.col(c).sum().cast(pl.UInt32) for c in bad]
+    return rows.group_by(_ID).agg(aggregations)
+
+
+def _join_orders(
+    per_contact: pl.LazyFrame,
+    orders: pl.LazyFrame,
+    d: Definition,
+    checks: list[_Check],
+    source: str,
+) -> pl.LazyFrame:
+    """Mark contacts whose key appears in the orders table, with the first order's date."""
+    join = d.orders
+    assert join is not None
+    keyed = orders.select(_text(join.right_key).alias(_KEY))
+    if join.orders_date is None:
+        keys = keyed.drop_nulls().unique().with_columns(pl.lit(True).alias(_ORDERED))
+        joined = per_contact.join(keys, on=_KEY, how="left")
+        return joined.with_columns(pl.col(_ORDERED).fill_null(False))
+
+    fmt = detect_date_format(orders, join.orders_date, explicit=d.date_format, source=source)
+    checks.append(
+        _Check(
+            _ORDER_DATE_BAD,
+            join.orders_date,
+            source,
+            unreadable_date_expr(join.orders_date, fmt),
+            "date",
+            fmt.describe(),
+        )
+    )
+    order_rows = orders.select(
+        _text(join.right_key).alias(_KEY),
+        date_expr(join.orders_date, fmt).alias("__cbs_order_date"),
+        unreadable_date_expr(join.orders_date, fmt).alias(_ORDER_DATE_BAD),
+    )
+    indexed = per_contact.with_row_index(_CID)
+    order_date = pl.col("__cbs_order_date")
+    lag = (order_date - pl.col(_CONTACT_DATE)).dt.total_days()
+    on_or_after = order_date.filter(lag >= 0) if d.contact_date else order_date
+    per_order = (
+        indexed.select(_CID, _KEY, *([_CONTACT_DATE] if d.contact_date else []))
+        .join(order_rows.filter(pl.col(_KEY).is_not_null()), on=_KEY, how="inner")
+        .group_by(_CID)
+        .agg(
+            pl.lit(True).alias(_ORDERED),
+            on_or_after.min().alias(_CONVERTED_DATE),
+            ((lag < 0).any() & ~(lag >= 0).any()).alias(_ORDER_BEFORE)
+            if d.contact_date
+            else pl.lit(False).alias(_ORDER_BEFORE),
+        )
+    )
+    bad_dates = order_rows.select(pl.col(_ORDER_DATE_BAD).sum().cast(pl.UInt32))
+    return (
+        indexed.join(per_order, on=_CID, how="left")
+        .with_columns(
+            pl.col(_ORDERED).fill_null(False),
+            pl.col(_ORDER_BEFORE).fill_null(False),
+        )
+        .join(bad_dates, how="cross")
+        .drop(_CID)
+    )
+
+
+def _classify(frame: pl.LazyFrame, d: Definition) -> pl.LazyFrame:
+    """Decide, per contact, whether it is counted and whether it is a customer."""
+    has_orders = d.orders is not None
+    converted_date = pl.col(_CONVERTED_DATE) if (d.converted_date or _orders_dated(d)) else None
+    flag = pl.col(_FLAG).fill_null(False) if d.converted else None
+
+    if d.window_days is None:
+        if flag is not None:
+            customer = flag
+        elif has_orders:
+            customer = pl.col(_ORDERED)
+        else:
+            customer = converted_date.is_not_null()
+        status = pl.lit(COUNTED)
+        outside = pl.lit(False)
+        as_of = pl.lit(None, dtype=pl.Date)
+    else:
+        window = d.window_days
+        contact_date = pl.col(_CONTACT_DATE)
+        if d.as_of is not None:
+            as_of = pl.lit(d.as_of, dtype=pl.Date)
+        else:
+            as_of = pl.max_horizontal(contact_date.max(), converted_date.max())
+        lag = (converted_date - contact_date).dt.total_days()
+        in_window = converted_date.is_not_null() & lag.is_between(0, window)
+        in_window = in_window & (converted_date <= as_of)
+        customer = in_window if flag is None else (flag & in_window)
+        evidence = (
+            converted_date.is_not_null() if flag is None else (flag & converted_date.is_not_null())
+        )
+        outside = evidence & (lag > window) & (converted_date <= as_of)
+        status = (
+            pl.when(contact_date.is_null())
+            .then(pl.lit(NO_CONTACT_DATE))
+            .when(contact_date > as_of - pl.duration(days=window))
+            .then(pl.lit(IMMATURE))
+            .otherwise(pl.lit(COUNTED))
+        )
+    if d.id is not None:
+        status = pl.when(pl.col(_ID).is_null()).then(pl.lit(MISSING_ID)).otherwise(status)
+
+    if has_orders and _orders_dated(d) and d.contact_date:
+        negative = pl.col(_ORDER_BEFORE)
+    elif converted_date is not None and d.contact_date:
+        negative = (converted_date - pl.col(_CONTACT_DATE)).dt.total_days() < 0
+    else:
+        negative = pl.lit(False)
+
+    return frame.with_columns(
+        customer.fill_null(False).alias(_CUSTOMER),
+        status.alias(_STATUS),
+        negative.fill_null(False).alias("__cbs_negative"),
+        outside.fill_null(False).alias("__cbs_outside"),
+        as_of.alias(_AS_OF),
+    )
+
+
+def _orders_dated(d: Definition) -> bool:
+    return d.orders is not None and d.orders.orders_date is not None
+
+
+def _summarise(frame: pl.LazyFrame, d: Definition, checks: list[_Check]) -> pl.LazyFrame:
+    """The one aggregation: per segment and status, counts and quality tallies."""
+    names = frame.collect_schema().names()
+    tallies = [
+        pl.len().alias("contacts"),
+        pl.col(_CUSTOMER).sum().alias("customers"),
+        pl.col(_ROWS).sum().alias("rows"),
+        pl.col(_SEGMENT_CONFLICT).sum().alias("segment_conflicts"),
+        pl.col(_FLAG_CONFLICT).sum().alias("flag_conflicts"),
+        pl.col("__cbs_negative").sum().alias("negative_lags"),
+        pl.col("__cbs_outside").sum().alias("outside_window"),
+        pl.col(_AS_OF).first().alias("as_of"),
+    ]
+    if d.converted:
+        tallies.append(pl.col(_FLAG).is_null().sum().alias("empty_flags"))
+    for check in checks:
+        expr = pl.col(check.name).first() if check.name == _ORDER_DATE_BAD else pl.col(check.name)
+        tallies.append(expr.sum().alias(check.name))
+    assert all(check.name in names for check in checks)
+    segments = [pl.col(c).fill_null(MISSING) for c in d.segments]
+    if d.bin_count(d.segments[0]) is not None or any(d.bin_count(c) for c in d.segments):
+        segments = [
+            _bin_labels(c, d.bin_count(c)) if d.bin_count(c) else pl.col(c).fill_null(MISSING)
+            for c in d.segments
+        ]
+    return frame.with_columns(segments).group_by([*d.segments, _STATUS]).agg(tallies)
+
+
+def _bin_labels(column: str, bins: int | None) -> pl.Expr:
+    """Quantile bins of a numeric column, labelled by their edges."""
+    binned = pl.col(column).qcut(bins or 4, allow_duplicates=True).cast(pl.String)
+    return binned.fill_null(MISSING).alias(column)
+
+
+def _raise_on_bad_values(
+    summary: pl.DataFrame,
+    checks: list[_Check],
+    contacts: pl.LazyFrame,
+    order_checks: list[_Check],
+    orders: pl.LazyFrame | None,
+) -> None:
+    for check in checks + order_checks:
+        bad = summary[check.name].max() if summary.height else 0
+        if bad:
+            frame = orders if check in order_checks else contacts
+            assert frame is not None
+            raise InputError(_bad_value_message(frame, check))
+
+
+def _bad_value_message(frame: pl.LazyFrame, check: _Check) -> str:
+    """Say which values could not be read, with counts or row numbers, and what to do."""
+    bad_rows = frame.with_row_index("__cbs_row", offset=1).filter(check.expr)
+    if check.what == "flag":
+        values = (
+            bad_rows.group_by(pl.col(check.column).cast(pl.String).str.strip_chars())
+            .agg(pl.len().alias("n"))
+            .sort(["n", check.column], descending=[True, False])
+            .collect()
+        )
+        listed = ", ".join(f"'{v}' ({n} rows)" for v, n in values.head(8).iter_rows())
+        more = f" and {values.height - 8} more" if values.height > 8 else ""
+        return (
+            f"Column '{check.column}' in {check.source} has values that are not yes/no-like: "
+            f"{listed}{more}. Name the values that mean a customer with --customer-value "
+            "(every other value then counts as not a customer), or pick another column."
+        )
+    examples = bad_rows.select("__cbs_row", check.column).head(5).collect()
+    total = bad_rows.select(pl.len()).collect().item()
+    listed = "; ".join(f"row {row}: '{value}'" for row, value in examples.iter_rows())
+    if check.what == "number":
+        return (
+            f"Column '{check.column}' in {check.source} has {total} values that are not numbers "
+            f"({listed}). Clean them or do not bin this column."
+        )
+    read_as = f" read as {check.detail}" if check.detail else ""
+    return (
+        f"Column '{check.column}' in {check.source} has {total} values that are not dates"
+        f"{read_as} ({listed}; rows counted from 1 after the header). Fix or blank those "
+        "values, or give the format with --date-format (e.g. %d/%m/%Y %H:%M)."
+    )
+
+
+def _finish(summary: pl.DataFrame, d: Definition) -> Counts:
+    segments = list(d.segments)
+    counted = summary.filter(pl.col(_STATUS) == COUNTED)
+    table = (
+        counted.group_by(segments)
+        .agg(pl.col("contacts").sum().cast(pl.Int64), pl.col("customers").sum().cast(pl.Int64))
+        .sort(segments)
+    )
+    if d.top_k is not None:
+        table = top_k(table, segments, d.top_k)
+    excluded = (
+        summary.filter(pl.col(_STATUS) != COUNTED)
+        .group_by([*segments, _STATUS])
+        .agg(pl.col("contacts").sum().cast(pl.Int64))
+        .rename({_STATUS: "status"})
+        .sort([*segments, "status"])
+    )
+
+    def total(column: str, frame: pl.DataFrame = summary) -> int:
+        return int(frame[column].sum()) if column in frame.columns and frame.height else 0
+
+    def by_status(status: str) -> int:
+        return total("contacts", summary.filter(pl.col(_STATUS) == status))
+
+    as_of_values = summary["as_of"].drop_nulls() if summary.height else pl.Series([])
+    quality = Quality(
+        rows=total("rows"),
+        contacts=total("contacts") - by_status(MISSING_ID),
+        counted=total("contacts", counted),
+        duplicate_rows=(
+            total("rows") - total("contacts") - _missing_id_extra_rows(summary) if d.id else 0
+        ),
+        missing_ids=total("rows", summary.filter(pl.col(_STATUS) == MISSING_ID)),
+        segment_conflicts=total("segment_conflicts"),
+        flag_conflicts=total("flag_conflicts"),
+        empty_flags=total("empty_flags"),
+        immature=by_status(IMMATURE),
+        missing_contact_dates=by_status(NO_CONTACT_DATE),
+        negative_lags=total("negative_lags"),
+        outside_window=total("outside_window"),
+        as_of=d.as_of or (as_of_values[0] if len(as_of_values) else None),
+    )
+    return Counts(table, quality, tuple(_warnings(quality, d)), d, excluded)
+
+
+def _missing_id_extra_rows(summary: pl.DataFrame) -> int:
+    missing = summary.filter(pl.col(_STATUS) == MISSING_ID)
+    if not missing.height:
+        return 0
+    return int(missing["rows"].sum()) - int(missing["contacts"].sum())
+
+
+def top_k(table: pl.DataFrame, segments: Sequence[str], k: int) -> pl.DataFrame:
+    """Keep the K segments with most contacts per column and group the rest as ``Other``.
+
+    ``(missing)`` is never folded into ``Other``: missing values are worth seeing on their own.
+    """
+    for column in segments:
+        totals = (
+            table.filter(pl.col(column) != MISSING)
+            .group_by(column)
+            .agg(pl.col("contacts").sum())
+            .sort(["contacts", column], descending=[True, False])
+        )
+        if totals.height <= k:
+            continue
+        keep = totals[column].head(k).to_list()
+        table = table.with_columns(
+            pl.when(pl.col(column).is_in([*keep, MISSING]))
+            .then(pl.col(column))
+            .otherwise(pl.lit(OTHER))
+            .alias(column)
+        )
+    return (
+        table.group_by(list(segments))
+        .agg(pl.col("contacts").sum(), pl.col("customers").sum())
+        .sort(list(segments))
+    )
+
+
+def _count_pre_aggregated(contacts: pl.LazyFrame, d: Definition, source: str) -> Counts:
+    """Validate and sum a table that already has contacts and customers per segment."""
+    if not (d.contacts_column and d.customers_column):
+        raise InputError(
+            "Pre-aggregated input needs both a contacts column and a customers column "
+            "(--contacts COL --customers COL)."
+        )
+    if not d.segments:
+        raise InputError("Choose at least one segment column to break the rate down by.")
+    frame = contacts.select(
+        *(_text(c).fill_null(MISSING).alias(c) for c in d.segments),
+        _text(d.contacts_column).alias("__raw_contacts"),
+        _text(d.customers_column).alias("__raw_customers"),
+    ).collect()
+    numbers = {}
+    for raw, column in (
+        ("__raw_contacts", d.contacts_column),
+        ("__raw_customers", d.customers_column),
+    ):
+        values = frame[raw].cast(pl.Float64, strict=False)
+        bad = frame.with_row_index("row", offset=1).filter(
+            values.is_null() | (values < 0) | (values % 1 != 0)
+        )
+        if bad.height:
+            listed = ", ".join(
+                f"row {r}: '{v}'" for r, v in bad.select("row", raw).head(5).iter_rows()
+            )
+            raise InputError(
+                f"Column '{column}' in {source} must hold whole numbers of 0 or more; "
+                f"{bad.height} values are not ({listed})."
+            )
+        numbers[column] = values.cast(pl.Int64)
+    frame = frame.select(
+        *d.segments,
+        numbers[d.contacts_column].alias("contacts"),
+        numbers[d.customers_column].alias("customers"),
+    )
+    over = frame.with_row_index("row", offset=1).filter(pl.col("customers") > pl.col("contacts"))
+    if over.height:
+        listed = "; ".join(
+            f"row {row[0]} ({' · '.join(str(v) for v in row[1:-2])}): {row[-1]} customers > "
+            f"{row[-2]} contacts"
+            for row in over.select("row", *d.segments, "contacts", "customers").head(5).iter_rows()
+        )
+        raise InputError(
+            f"{source}: customers cannot exceed contacts, but {over.height} rows do ({listed}). "
+            "Check that the two columns are not swapped."
+        )
+    table = (
+        frame.group_by(list(d.segments))
+        .agg(pl.col("contacts").sum(), pl.col("customers").sum())
+        .sort(list(d.segments))
+    )
+    if d.top_k is not None:
+        table = top_k(table, d.segments, d.top_k)
+    quality = Quality(
+        rows=frame.height,
+        contacts=int(table["contacts"].sum()),
+        counted=int(table["contacts"].sum()),
+    )
+    warnings = []
+    if d.window_days is not None:
+        warnings.append(
+            "The conversion window does not apply to pre-aggregated counts and was ignored."
+        )
+    excluded = pl.DataFrame(
+        schema={**{c: pl.String for c in d.segments}, "status": pl.String, "contacts": pl.Int64}
+    )
+    return Counts(table, quality, tuple(warnings), d, excluded)
+
+
+def _warnings(q: Quality, d: Definition) -> list[str]:
+    """Plain sentences for everything that changed how rows were counted."""
+    out = []
+    if q.missing_ids:
+        out.append(
+            f"{q.missing_ids:,} rows have no value in the id column '{d.id}' and were left out."
+        )
+    if q.duplicate_rows:
+        out.append(
+            f"{q.duplicate_rows:,} rows repeat an id already seen: {q.rows:,} rows make "
+            f"{q.contacts:,} unique contacts (a contact is a customer if any of its rows "
+            "converted)."
+        )
+    if q.segment_conflicts:
+        rule = "earliest contact date" if d.contact_date else "first row in the file"
+        out.append(
+            f"{q.segment_conflicts:,} contacts appear with different segment values in different "
+            f"rows; each was given the values of its {rule}."
+        )
+    if q.flag_conflicts:
+        out.append(
+            f"{q.flag_conflicts:,} contacts are marked converted in one row and not in another; "
+            "they count as customers."
+        )
+    if q.empty_flags:
+        out.append(
+            f"{q.empty_flags:,} contacts have an empty value in '{d.converted}' and count as not "
+            "converted."
+        )
+    if q.immature and q.as_of is not None and d.window_days is not None:
+        cutoff = q.as_of - timedelta(days=d.window_days)
+        out.append(
+            f"{q.immature:,} contacts with a contact date after {cutoff.isoformat()} have not had "
+            f"their full {d.window_days}-day window by {q.as_of.isoformat()} (the as-of date) and "
+            "are left out of the rates, not counted as non-customers."
+        )
+    if q.missing_contact_dates:
+        out.append(
+            f"{q.missing_contact_dates:,} contacts have no contact date, so their window cannot "
+            "be checked; they are left out."
+        )
+    if q.negative_lags:
+        verdict = (
+            "not counted as conversions"
+            if d.window_days is not None
+            else "still counted as customers because no window is set"
+        )
+        out.append(
+            f"{q.negative_lags:,} contacts converted before their contact date (a data-quality "
+            f"issue worth checking); {verdict}."
+        )
+    if q.outside_window:
+        out.append(
+            f"{q.outside_window:,} contacts converted more than {d.window_days} days after their "
+            "contact date and are not counted as customers within the window."
+        )
+    if d.as_of is not None and d.window_days is None:
+        out.append("The as-of date only matters with a conversion window; it was ignored.")
+    if q.counted == 0:
+        out.append("No contacts were left to count; check the window, as-of date and filters.")
+    return out
+
+
+def cohorts(
+    contacts: pl.LazyFrame,
+    definition: Definition,
+    orders: pl.LazyFrame | None = None,
+    *,
+    period: DateBucket = "month",
+    source: str = "the contacts table",
+    orders_source: str = "the orders table",
+) -> tuple[pl.DataFrame, Counts]:
+    """Contacts and customers per cohort (contact-date period), optionally per segment.
+
+    Returns the cohort table — ``cohort`` (the period's first day), the definition's segment
+    columns, ``contacts``, ``customers``, ``immature`` (contacts left out because their window
+    is not over) and ``mature`` (the whole period has had its window by the as-of date) — and
+    the ``Counts`` it came from.
+    """
+    if definition.contact_date is None:
+        raise InputError("Trends need the contact date: say which column holds it.")
+    date_column = definition.contact_date
+    segments = tuple(s for s in definition.segments if s != date_column)
+    buckets = tuple(b for b in definition.date_buckets if b[0] != date_column)
+    cohort_definition = definition.with_changes(
+        segments=(date_column, *segments),
+        date_buckets=((date_column, period), *buckets),
+        top_k=None,
+    )
+    counts = count(contacts, cohort_definition, orders, source=source, orders_source=orders_source)
+    keys = [date_column, *segments]
+    immature = counts.excluded.filter(pl.col("status") == IMMATURE).select(
+        *keys, pl.col("contacts").alias("immature")
+    )
+    table = counts.table.join(immature, on=keys, how="full", coalesce=True).with_columns(
+        pl.col("contacts").fill_null(0),
+        pl.col("customers").fill_null(0),
+        pl.col("immature").fill_null(0),
+    )
+    table = table.filter(pl.col(date_column) != MISSING)
+    as_of, window = counts.quality.as_of, definition.window_days
+    labels = table[date_column].to_list()
+    starts = [bucket_start(label, period) for label in labels]
+    mature = [
+        window is None
+        or as_of is None
+        or bucket_end(label, period) + timedelta(days=window) <= as_of
+        for label in labels
+    ]
+    table = (
+        table.with_columns(
+            pl.Series("cohort", starts, dtype=pl.Date),
+            pl.Series("mature", mature, dtype=pl.Boolean),
+        )
+        .drop(date_column)
+        .select("cohort", *segments, "contacts", "customers", "immature", "mature")
+        .sort(["cohort", *segments])
+    )
+    return table, counts
