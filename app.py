@@ -1,7 +1,21 @@
-"""Conversion by Segment: the Streamlit app's entry point (navigation only)."""
+"""Conversion by Segment: the Streamlit app's entry point — page registry and sidebar only."""
 
 import streamlit as st
 
-st.set_page_config(page_title="Conversion by Segment", layout="wide")
-st.title("Conversion by Segment")
-st.write("The app is being built; use the `conversion` command meanwhile.")
+from ui import controls
+
+st.set_page_config(page_title="Conversion by Segment", page_icon="📊", layout="wide")
+
+page = st.navigation(
+    [
+        st.Page("pages/segments.py", title="Segments", url_path="segments", default=True,
+                icon=":material/bar_chart:"),
+        st.Page("pages/data.py", title="Data", url_path="data", icon=":material/table_view:"),
+        st.Page("pages/trends.py", title="Trends", url_path="trends", icon=":material/show_chart:"),
+        st.Page("pages/compare.py", title="Compare", url_path="compare",
+                icon=":material/compare_arrows:"),
+        st.Page("pages/guide.py", title="Guide", url_path="guide", icon=":material/menu_book:"),
+    ]
+)  # fmt: skip
+controls.sidebar()
+page.run()

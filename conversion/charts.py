@@ -64,7 +64,7 @@ OVERALL_COLOR = "#444444"
 IMMATURE_NOTE = "immature: not all contacts have had the full window"
 
 # Fields the builders compute inside the chart; a segment column may not use these names.
-_COMPUTED = ("_interval", "_label", "_share", "_total", "_cell", "_status")
+_COMPUTED = ("_interval", "_label", "_share", "_total", "_cell", "_status", "_order")
 # Characters Vega-Lite reads as a path into nested data unless escaped (backslash first).
 _FIELD_SPECIAL = ("\\", ".", "[", "]")
 _RATE_COLUMNS = ("contacts", "customers", "rate", "ci_low", "ci_high")
@@ -313,7 +313,8 @@ def pie_chart(
         title=segment,
         scale=alt.Scale(domain=order, range=_segment_colours(len(order))),
     )
-    # Slices stack in the colour field's sort order, so the pie keeps the table's order.
+    # Slices run clockwise from twelve o'clock in the table's row order.
+    order_by_row = alt.Order(field="_order", type="quantitative", sort="ascending")
     tooltip = [
         alt.Tooltip(field=_field(segment), type="nominal", title=segment),
         alt.Tooltip(field=share, type="quantitative", title=count_title, format=COUNT_FORMAT),
@@ -327,19 +328,24 @@ def pie_chart(
                 field="rate", type="quantitative", title="Conversion rate", format=RATE_FORMAT
             )
         )
-    arcs = alt.Chart().mark_arc(**arc_options).encode(theta=theta, color=color, tooltip=tooltip)
+    arcs = (
+        alt.Chart()
+        .mark_arc(**arc_options)
+        .encode(theta=theta, color=color, order=order_by_row, tooltip=tooltip)
+    )
     labels = (
         alt.Chart()
         .mark_text(radius=outer + 16, fontSize=11)
         .encode(
             theta=theta,
             color=color,
+            order=order_by_row,
             text=alt.Text(field="_label", type="nominal"),
             tooltip=tooltip,
         )
     )
     return (
-        alt.layer(arcs, labels, data=_data(table))
+        alt.layer(arcs, labels, data=_data(table.with_row_index("_order")))
         .transform_joinaggregate(_total=f"sum({share})")
         .transform_calculate(
             _share=f"datum._total > 0 ? datum.{share} / datum._total : 0",

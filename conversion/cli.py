@@ -22,14 +22,13 @@ from conversion import io, stats
 from conversion.definition import BAND_PRESETS, Bands, Definition, OrdersJoin
 from conversion.errors import InputError
 from conversion.rates import Counts, count
+from conversion.report import export_table
 from conversion.roles import detect_roles, parse_customer_values
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
 EXIT_BAD_INPUT = 2
-PERCENT_COLUMNS = ("rate", "ci_low", "ci_high", "rest_rate")
-POINT_COLUMNS = ("diff", "diff_low", "diff_high")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -265,27 +264,6 @@ def run_rates(args: argparse.Namespace) -> tuple[Counts, pl.DataFrame, stats.Ove
     )
     table = stats.describe(counts.table, definition.bands, adjust=args.adjust, sort=args.sort)
     return counts, table, stats.overall(counts.table)
-
-
-def export_table(table: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
-    """The per-segment table with rates in percent and differences in percentage points."""
-    percent = [(pl.col(c) * 100).alias(f"{c}_pct") for c in PERCENT_COLUMNS]
-    points = [(pl.col(c) * 100).alias(f"{c}_pp") for c in POINT_COLUMNS]
-    return table.select(
-        *segments,
-        "contacts",
-        "customers",
-        *percent[:3],
-        "band",
-        percent[3],
-        *points,
-        "test",
-        "p_value",
-        "p_adjusted",
-        "significant",
-        "low_sample",
-        "low_sample_reason",
-    )
 
 
 def to_json(counts: Counts, table: pl.DataFrame, overall: stats.Overall) -> str:

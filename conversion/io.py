@@ -11,6 +11,13 @@ Header rules for delimited text: whitespace around names is stripped; an empty n
 are an :class:`~conversion.errors.InputError`, because a silent rename would let the analyst
 count by the wrong column.
 
+Field counts: every record of the first 32 MB is checked exactly at load time (quote-aware,
+streaming), so a short or long line there is an ``InputError`` with its line number. Past
+that, polars itself fails on a line with too many fields when the frame is collected; pass
+that error to :func:`input_error` for the same message. polars pads a line with too *few*
+fields with nulls and turns a blank line into a row of nulls; blank lines are filtered out
+(rows whose every value is missing are dropped when the file has blank lines).
+
 Temporary files (uploads, decompressed gzip, text transcoded to UTF-8) live in one private
 directory per process (mode 0700, files 0600), removed when the process exits.
 """
@@ -40,6 +47,7 @@ __all__ = [
     "MAX_BYTES_DEFAULT",
     "Table",
     "detect_format",
+    "input_error",
     "load",
     "save_upload",
     "sheet_names",
@@ -50,6 +58,9 @@ MAX_BYTES_DEFAULT = 1024 * 1024 * 1024  # 1 GiB
 _CHUNK = 4 * 1024 * 1024
 _SAMPLE = 64 * 1024
 _SNIFF = 8 * 1024
+# Field counts are checked exactly up to this many bytes (the whole of most analysts' files);
+# past it, polars itself rejects lines with too many fields, which input_error() explains.
+_FIELD_CHECK_BYTES = 32 * 1024 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _BOM = codecs.BOM_UTF8
@@ -92,6 +103,7 @@ class Table:
     encoding: str | None = None
     sheet: str | None = None
     sheets: tuple[str, ...] = ()
+    path: Path | None = None  # the file actually scanned (a private UTF-8 copy if transcoded)
 
     @property
     def columns(self) -> list[str]:
@@ -430,6 +442,33 @@ def _read_json_array(path: Path, name: str) -> pl.LazyFrame:
     return _renamed(frame.lazy(), name)
 
 
+def input_error(error: Exception, table: Table) -> InputError:
+    """Translate an error raised while collecting ``table.frame`` into a message for the analyst.
+
+    For delimited text the file is read again (slowly, on this error path only) to find the
+    first line whose field count differs from the header's.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> table = Table(pl.LazyFrame(), name="leads.csv", format="csv")
+    >>> input_error(pl.exceptions.ComputeError("boom"), table).args[0][:46]
+    'leads.csv could not be read completely (boom).'
+    """
+    if isinstance(error, InputError):
+        return error
+    if table.format == "csv" and table.path is not None and table.delimiter is not None:
+        with table.path.open(encoding="utf-8-sig", newline="") as handle:
+            columns = len(next(csv.reader(handle, delimiter=table.delimiter), []))
+        bad = _first_bad_line(table.path, table.delimiter, columns)
+        if bad is not None:
+            return _bad_line_error(table.name, table.delimiter, columns, *bad)
+    return InputError(
+        f"{table.name} could not be read completely ({_first_line(error)}). Check that the "
+        f"file is complete and in {table.format.upper()} format, then load it again."
+    )
+
+
 # --- Excel -------------------------------------------------------------------------------
 
 
@@ -502,7 +541,7 @@ def _load_delimited(path: Path, name: str, delimiter: str | None) -> Table:
     else:
         delimiter = _check_delimiter(delimiter, name)
     header = _header(text, delimiter, name)
-    scan = _scan_text(path, delimiter, len(header))
+    scan = _scan_text(path, delimiter, len(header), _FIELD_CHECK_BYTES)
     if scan.utf8:
         encoding = "utf-8-sig" if sample.startswith(_BOM) else "utf-8"
         source = path
@@ -524,7 +563,9 @@ def _load_delimited(path: Path, name: str, delimiter: str | None) -> Table:
     )
     if scan.blank_lines:
         frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))
-    return Table(frame, name=name, format="csv", delimiter=delimiter, encoding=encoding)
+    return Table(
+        frame, name=name, format="csv", delimiter=delimiter, encoding=encoding, path=source
+    )
 
 
 def _decode_sample(sample: bytes) -> str:
@@ -581,11 +622,12 @@ class _TextScan(NamedTuple):
     blank_lines: bool  # polars turns blank lines into rows of nulls
 
 
-def _scan_text(path: Path, delimiter: str, columns: int) -> _TextScan:
-    """Check UTF-8 validity and every record's field count in one pass, one chunk at a time.
+def _scan_text(path: Path, delimiter: str, columns: int, check_bytes: int) -> _TextScan:
+    """Check UTF-8 validity (whole file) and field counts (first ``check_bytes``) in one pass.
 
-    The field check is byte-level: quoted values are cut out, blank lines are dropped, and
-    what remains is reduced to delimiters and newlines, which must repeat one pattern exactly.
+    Reads one chunk at a time. The field check is byte-level: quoted values are cut out, blank
+    lines are dropped, and what remains is reduced to delimiters and newlines, which must
+    repeat one pattern exactly. Pure-ASCII chunks skip the decoder.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = fields_ok = line_start = True
@@ -595,18 +637,20 @@ def _scan_text(path: Path, delimiter: str, columns: int) -> _TextScan:
     unit = sep * (columns - 1) + b"\n"
     carry = b""  # delimiters of the record still open at the end of the previous chunk
     last = b"\n"
+    checked = 0
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             last = chunk[-1:]
-            if utf8:
+            if utf8 and (not chunk.isascii() or decoder.getstate()[0]):
                 try:
                     decoder.decode(chunk)
                 except UnicodeDecodeError:
                     utf8 = False
-            if not fields_ok:
+            if not fields_ok or checked >= check_bytes:
                 if utf8:
                     continue  # the error message needs to know the encoding
                 break
+            checked += len(chunk)
             text = chunk
             if open_quote or b'"' in text:
                 text = _QUOTED.sub(b"", b'"' + text if open_quote else text)
@@ -635,7 +679,13 @@ def _scan_text(path: Path, delimiter: str, columns: int) -> _TextScan:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    if open_quote or (last not in (b"\n", b"\r") and carry + b"\n" != unit):
+    whole_file = checked == path.stat().st_size
+    if not whole_file:
+        with path.open("rb") as handle:  # a blank line at the very end is the usual case
+            handle.seek(max(0, path.stat().st_size - _SNIFF))
+            tail = handle.read()
+        blank_lines = blank_lines or b"\n\n" in tail or b"\n\r\n" in tail
+    if whole_file and (open_quote or (last not in (b"\n", b"\r") and carry + b"\n" != unit)):
         fields_ok = False
     return _TextScan(utf8, fields_ok, open_quote, blank_lines)
 
@@ -657,23 +707,35 @@ def _transcode(path: Path, name: str) -> tuple[Path, str]:
     raise AssertionError("Latin-1 decodes every byte")  # pragma: no cover
 
 
-def _fields_error(
-    source: Path, name: str, delimiter: str, columns: int, open_quote: bool
-) -> InputError:
-    """Find the first record whose field count differs from the header's (error path only)."""
-    label = _DELIMITER_NAMES.get(delimiter, repr(delimiter))
+def _first_bad_line(source: Path, delimiter: str, columns: int) -> tuple[int, int] | None:
+    """(line number, field count) of the first record without ``columns`` fields, if any."""
     with source.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle, delimiter=delimiter)
         start = 1
         for row in reader:
             if row and len(row) != columns:
-                fields = f"{len(row)} field" + ("s" if len(row) != 1 else "")
-                return InputError(
-                    f"{name}: line {start} has {fields} but the header has {columns} "
-                    f"({label}-separated). Fix that line — a value containing a {label} must be "
-                    "in double quotes — or choose another delimiter, then load the file again."
-                )
+                return start, len(row)
             start = reader.line_num + 1
+    return None
+
+
+def _bad_line_error(name: str, delimiter: str, columns: int, line: int, found: int) -> InputError:
+    label = _DELIMITER_NAMES.get(delimiter, repr(delimiter))
+    fields = f"{found} field" + ("s" if found != 1 else "")
+    return InputError(
+        f"{name}: line {line} has {fields} but the header has {columns} ({label}-separated). "
+        f"Fix that line — a value containing a {label} must be in double quotes — or choose "
+        "another delimiter, then load the file again."
+    )
+
+
+def _fields_error(
+    source: Path, name: str, delimiter: str, columns: int, open_quote: bool
+) -> InputError:
+    """The message for a file whose records do not all have the header's field count."""
+    bad = _first_bad_line(source, delimiter, columns)
+    if bad is not None:
+        return _bad_line_error(name, delimiter, columns, *bad)
     problem = (
         'a double quote (") opens a quoted value that is never closed'
         if open_quote

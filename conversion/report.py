@@ -1,0 +1,330 @@
+"""What the app's pages show, computed without streamlit: KPI cards, tables, verdicts, summaries.
+
+Every function takes the small per-segment (or per-cohort) table and returns plain values or a
+small frame; pages only place them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from conversion import stats
+from conversion.errors import InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from conversion.rates import Counts
+
+SEGMENT = "segment"
+PERCENT_COLUMNS = ("rate", "ci_low", "ci_high", "rest_rate")
+POINT_COLUMNS = ("diff", "diff_low", "diff_high")
+
+
+@dataclass(frozen=True)
+class SegmentCard:
+    """One segment for a KPI card: its label, rate and interval."""
+
+    label: str
+    rate: float
+    ci_low: float
+    ci_high: float
+    contacts: int
+    customers: int
+
+
+@dataclass(frozen=True)
+class Kpis:
+    """The KPI cards: the overall rate and the segments that are surely best and worst."""
+
+    overall: stats.Overall
+    best: SegmentCard | None
+    worst: SegmentCard | None
+    segments: int
+
+
+def with_labels(table: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
+    """Add a ``segment`` column joining the segment values ("Email · Mobile")."""
+    if SEGMENT in segments:
+        return table
+    joined = pl.concat_str([pl.col(c) for c in segments], separator=" · ")
+    return table.with_columns(joined.alias(SEGMENT))
+
+
+def kpis(described: pl.DataFrame, segments: Sequence[str]) -> Kpis:
+    """Overall figures, and the best and worst segments judged by their intervals.
+
+    The best segment is the one whose interval's lower bound is highest (surely at least that
+    good); the worst the one whose upper bound is lowest (surely no better than that). A 2/2
+    segment therefore does not win the "best" card.
+    """
+    overall = stats.overall(described)
+    rated = with_labels(described, segments).filter(pl.col("rate").is_not_null())
+    if rated.height < 2:
+        return Kpis(overall, None, None, rated.height)
+    best = rated.sort(["ci_low", "contacts"], descending=True).row(0, named=True)
+    worst = rated.sort(["ci_high", "contacts"], descending=[False, True]).row(0, named=True)
+    return Kpis(overall, _card(best), _card(worst), rated.height)
+
+
+def _card(row: dict) -> SegmentCard:
+    return SegmentCard(
+        label=row[SEGMENT],
+        rate=row["rate"],
+        ci_low=row["ci_low"],
+        ci_high=row["ci_high"],
+        contacts=row["contacts"],
+        customers=row["customers"],
+    )
+
+
+def display_table(described: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
+    """The results table as the app shows it: percentages in percent, readable column names."""
+    significance = (
+        pl.when(pl.col("low_sample"))
+        .then(pl.lit("too few to judge"))
+        .when(pl.col("significant"))
+        .then(pl.when(pl.col("diff") > 0).then(pl.lit("higher ✓")).otherwise(pl.lit("lower ✓")))
+        .when(pl.col("p_adjusted").is_null())
+        .then(pl.lit("—"))
+        .otherwise(pl.lit("no clear difference"))
+    )
+    return described.select(
+        *segments,
+        pl.col("contacts").alias("Contacts"),
+        pl.col("customers").alias("Customers"),
+        (pl.col("rate") * 100).alias("Rate %"),
+        (pl.col("ci_low") * 100).alias("CI low %"),
+        (pl.col("ci_high") * 100).alias("CI high %"),
+        pl.col("band").alias("Band"),
+        (pl.col("diff") * 100).alias("vs rest (pp)"),
+        pl.col("p_adjusted").alias("p (adjusted)"),
+        significance.alias("Against the rest"),
+        pl.col("low_sample_reason").fill_null("").alias("Low-sample reason"),
+    )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two segments side by side, with the difference and a plain-language verdict."""
+
+    a: SegmentCard
+    b: SegmentCard
+    diff: float
+    diff_low: float
+    diff_high: float
+    test: str
+    p_value: float
+    p_adjusted: float
+    comparisons: int
+    low_sample: bool
+    verdict: str
+
+
+def compare(
+    table: pl.DataFrame,
+    segments: Sequence[str],
+    a: str,
+    b: str,
+    *,
+    adjust: stats.AdjustMethod = "bh",
+    alpha: float = 0.05,
+) -> Comparison:
+    """Compare segment ``a`` with segment ``b`` (labels as in ``with_labels``).
+
+    The p-value is adjusted for every pairwise comparison among the table's segments, since an
+    analyst picking the two most different segments after looking is making all of them.
+    """
+    labelled = with_labels(table, segments).filter(pl.col("contacts") > 0)
+    rows = {row[SEGMENT]: row for row in labelled.iter_rows(named=True)}
+    for label in (a, b):
+        if label not in rows:
+            raise InputError(f"There is no segment '{label}' with contacts to compare.")
+    if a == b:
+        raise InputError("Pick two different segments to compare.")
+    x1, n1 = rows[a]["customers"], rows[a]["contacts"]
+    x2, n2 = rows[b]["customers"], rows[b]["contacts"]
+    diff, low, high = stats.newcombe_difference(x1, n1, x2, n2)
+    test, p_value = stats.two_proportion_test(x1, n1, x2, n2)
+    labels = list(rows)
+    pairs = [(i, j) for i in range(len(labels)) for j in range(i + 1, len(labels))]
+    all_p = [
+        stats.two_proportion_test(
+            rows[labels[i]]["customers"],
+            rows[labels[i]]["contacts"],
+            rows[labels[j]]["customers"],
+            rows[labels[j]]["contacts"],
+        )[1]
+        for i, j in pairs
+    ]
+    adjusted = stats.adjust_pvalues(all_p, adjust)
+    wanted = {labels.index(a), labels.index(b)}
+    p_adjusted = float(
+        next(adj for (i, j), adj in zip(pairs, adjusted, strict=True) if {i, j} == wanted)
+    )
+    card_a, card_b = (_comparison_card(rows[label], label) for label in (a, b))
+    low_sample = any(_is_low_sample(card) for card in (card_a, card_b))
+    verdict = comparison_verdict(
+        card_a, card_b, diff, low, high, p_adjusted, low_sample=low_sample, alpha=alpha
+    )
+    return Comparison(
+        card_a, card_b, diff, low, high, test, p_value, p_adjusted, len(pairs), low_sample, verdict
+    )
+
+
+def _comparison_card(row: dict, label: str) -> SegmentCard:
+    low, high = stats.wilson_interval(row["customers"], row["contacts"])
+    return SegmentCard(
+        label, row["customers"] / row["contacts"], low, high, row["contacts"], row["customers"]
+    )
+
+
+def _is_low_sample(card: SegmentCard) -> bool:
+    return (
+        card.contacts < stats.MIN_CONTACTS
+        or card.customers < stats.MIN_OUTCOMES
+        or card.contacts - card.customers < stats.MIN_OUTCOMES
+        or card.ci_high - card.ci_low > stats.MAX_INTERVAL_WIDTH
+    )
+
+
+def comparison_verdict(
+    a: SegmentCard,
+    b: SegmentCard,
+    diff: float,
+    low: float,
+    high: float,
+    p_adjusted: float,
+    *,
+    low_sample: bool,
+    alpha: float = 0.05,
+) -> str:
+    """One or two sentences an analyst can repeat in a meeting."""
+    points = f"{abs(diff) * 100:.1f} percentage points"
+    interval = f"between {low * 100:+.1f} and {high * 100:+.1f} points"
+    if low_sample:
+        return (
+            f"Too few contacts or customers to tell: {a.label} converts at {a.rate:.1%} and "
+            f"{b.label} at {b.rate:.1%}, but the true difference could lie {interval}. "
+            "Collect more data before acting on it."
+        )
+    if not math.isnan(p_adjusted) and p_adjusted < alpha:
+        better, worse = (a, b) if diff > 0 else (b, a)
+        return (
+            f"{better.label} converts better than {worse.label} by {points} (95 % interval "
+            f"{interval}; adjusted p = {p_adjusted:.2g}). The difference is unlikely to be chance, "
+            "though it shows association, not cause."
+        )
+    return (
+        f"The data cannot tell these two apart: the observed gap of {points} is within what "
+        f"chance produces (adjusted p = {p_adjusted:.2g}); the true difference could lie "
+        f"{interval}."
+    )
+
+
+def cohort_rates(cohorts: pl.DataFrame) -> pl.DataFrame:
+    """Add ``rate``, ``ci_low`` and ``ci_high`` (Wilson) to a cohort table; empty cohorts drop."""
+    table = cohorts.filter(pl.col("contacts") > 0)
+    customers = table["customers"].to_numpy().astype(float)
+    contacts = table["contacts"].to_numpy().astype(float)
+    low, high = stats.wilson_bounds(customers, contacts)
+    return table.with_columns(
+        pl.Series("rate", customers / np.maximum(contacts, 1), dtype=pl.Float64),
+        pl.Series("ci_low", low, dtype=pl.Float64),
+        pl.Series("ci_high", high, dtype=pl.Float64),
+    )
+
+
+@dataclass(frozen=True)
+class SummaryItem:
+    """One line of the validation summary."""
+
+    label: str
+    value: str
+    help: str
+
+
+def validation_summary(counts: Counts, missing_values: dict[str, int]) -> list[SummaryItem]:
+    """The Data page's validation summary, from the counting's quality numbers."""
+    q = counts.quality
+    d = counts.definition
+    items = [
+        SummaryItem("Rows", f"{q.rows:,}", "Rows in the contacts table."),
+        SummaryItem(
+            "Unique contacts" if d.id else "Contacts",
+            f"{q.contacts:,}",
+            f"Distinct values of '{d.id}'." if d.id else "Each row is a contact (no id column).",
+        ),
+        SummaryItem("Counted in the rates", f"{q.counted:,}", "Contacts left after exclusions."),
+    ]
+    if d.id:
+        items.append(
+            SummaryItem("Duplicate id rows", f"{q.duplicate_rows:,}", "Rows repeating an id.")
+        )
+        items.append(SummaryItem("Rows without id", f"{q.missing_ids:,}", "Left out."))
+    missing = sum(missing_values.values())
+    worst = ", ".join(f"{c}: {n:,}" for c, n in missing_values.items() if n) or "none"
+    items.append(SummaryItem("Missing values", f"{missing:,}", f"In the chosen columns ({worst})."))
+    if d.window_days is not None:
+        items.append(
+            SummaryItem(
+                "Immature contacts",
+                f"{q.immature:,}",
+                "Left out: their conversion window is not over by the as-of date.",
+            )
+        )
+        items.append(
+            SummaryItem("As-of date", q.as_of.isoformat() if q.as_of else "—", "Maturity cut-off.")
+        )
+    if d.contact_date and (d.converted_date or d.orders):
+        items.append(
+            SummaryItem(
+                "Negative lags",
+                f"{q.negative_lags:,}",
+                "Conversions dated before the contact date: worth checking.",
+            )
+        )
+    return items
+
+
+def missing_values(frame: pl.LazyFrame, columns: Sequence[str]) -> dict[str, int]:
+    """Empty cells per column (nulls and blank text), in one cheap query."""
+    wanted = list(dict.fromkeys(c for c in columns if c))
+    if not wanted:
+        return {}
+    schema = frame.collect_schema()
+    exprs = []
+    for column in wanted:
+        col = pl.col(column)
+        empty = col.is_null()
+        if schema[column] == pl.String:
+            empty = empty | (col.str.strip_chars() == "")
+        exprs.append(empty.sum().alias(column))
+    row = frame.select(exprs).collect().row(0, named=True)
+    return {column: int(row[column]) for column in wanted}
+
+
+def export_table(table: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
+    """The per-segment table with rates in percent and differences in percentage points."""
+    percent = [(pl.col(c) * 100).alias(f"{c}_pct") for c in PERCENT_COLUMNS]
+    points = [(pl.col(c) * 100).alias(f"{c}_pp") for c in POINT_COLUMNS]
+    return table.select(
+        *segments,
+        "contacts",
+        "customers",
+        *percent[:3],
+        "band",
+        percent[3],
+        *points,
+        "test",
+        "p_value",
+        "p_adjusted",
+        "significant",
+        "low_sample",
+        "low_sample_reason",
+    )

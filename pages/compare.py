@@ -1,0 +1,60 @@
+"""Compare: two segments side by side, the difference, its interval and a plain verdict."""
+
+import polars as pl
+import streamlit as st
+
+from conversion import charts, report
+from ui import state
+
+st.title("Compare two segments")
+data = state.dataset()
+definition = state.definition()
+if not definition.segments:
+    st.info("Pick a segment column on the Segments page first.")
+    st.stop()
+counts = state.counts(data, definition)
+if counts is None:
+    st.stop()
+labels = (
+    report.with_labels(counts.table, definition.segments)
+    .filter(pl.col("contacts") > 0)
+    .sort("contacts", descending=True)[report.SEGMENT]
+    .to_list()
+)
+if len(labels) < 2:
+    st.info("There is only one segment with contacts; choose another breakdown.")
+    st.stop()
+picked = st.session_state.get("compare_a")
+first = labels.index(picked) if picked in labels else 0
+left, right = st.columns(2)
+a = left.selectbox("Segment A", labels, index=first, key="compare_pick_a")
+b = right.selectbox("Segment B", [x for x in labels if x != a], index=0, key="compare_pick_b")
+result = state.guarded(lambda: report.compare(counts.table, definition.segments, a, b))
+if result is None:
+    st.stop()
+for column, card in zip(st.columns(2), (result.a, result.b), strict=True):
+    column.metric(
+        card.label, f"{card.rate:.1%}", border=True,
+        help=f"{card.customers:,} customers of {card.contacts:,} contacts; 95 % interval "
+        f"{card.ci_low:.1%} – {card.ci_high:.1%}.",
+    )  # fmt: skip
+cols = st.columns(3)
+cols[0].metric("Difference (A − B)", f"{result.diff * 100:+.1f} pp", border=True)
+cols[1].metric(
+    "95 % interval", f"{result.diff_low * 100:+.1f} to {result.diff_high * 100:+.1f} pp",
+    border=True, help="Newcombe's interval for a difference of two proportions.",
+)  # fmt: skip
+cols[2].metric(
+    "Adjusted p-value", f"{result.p_adjusted:.3g}", border=True,
+    help=f"{'Fisher exact' if result.test == 'fisher' else 'Pooled z'} test, p = "
+    f"{result.p_value:.3g}, adjusted (Benjamini–Hochberg) for all {result.comparisons} pairs.",
+)  # fmt: skip
+st.info(result.verdict)
+rows = pl.DataFrame(
+    [
+        {"segment": c.label, "contacts": c.contacts, "customers": c.customers, "rate": c.rate,
+         "ci_low": c.ci_low, "ci_high": c.ci_high}
+        for c in (result.a, result.b)
+    ]
+)  # fmt: skip
+st.altair_chart(charts.difference_chart(rows))

@@ -1,0 +1,55 @@
+"""Data: pick a sample or upload a file, check how its columns are read, see what was counted."""
+
+import streamlit as st
+
+from conversion import report
+from conversion.samples import SAMPLES
+from ui import controls, state
+
+st.title("Data")
+st.caption(
+    "Bring a contacts, leads or sign-ups table (CSV, TSV, Excel, Parquet, JSON), optionally with "
+    "a table of orders or won deals. Files stay in your session and are never modified."
+)
+data = state.dataset()
+source = st.radio(
+    "Source", ["Bundled sample", "Upload a file"], horizontal=True, key="source_kind",
+    index=0 if data.sample else 1,
+)  # fmt: skip
+if source == "Bundled sample":
+    current = data.sample.key if data.sample else None
+    key = st.selectbox(
+        "Sample", list(SAMPLES), index=list(SAMPLES).index(current) if current else 0,
+        format_func=lambda k: SAMPLES[k].title, key="sample_pick",
+    )  # fmt: skip
+    st.caption(SAMPLES[key].description)
+    if key != current:
+        state.use_dataset(state.sample_dataset(key))
+        st.rerun()
+else:
+    controls.upload_controls()
+
+data = state.dataset()
+st.subheader(f"Preview of {data.contacts.name}")
+st.dataframe(data.contacts.frame.head(20).collect(), hide_index=True, height=250)
+
+st.subheader("Column roles")
+st.caption("Detected from the column names and values; change anything that is wrong.")
+definition = controls.role_editor(data, state.definition())
+state.set_definition(definition)
+
+st.subheader("Validation summary")
+counts = state.counts(data, definition) if definition.segments else None
+if counts is not None:
+    roles = (definition.id, definition.converted, definition.converted_date,
+             definition.contact_date, *definition.segments)  # fmt: skip
+    missing = state.missing_values(data, tuple(c for c in roles if c))
+    items = report.validation_summary(counts, missing)
+    for row_start in range(0, len(items), 4):
+        for column, item in zip(st.columns(4), items[row_start : row_start + 4], strict=False):
+            column.metric(item.label, item.value, help=item.help, border=True)
+    for warning in counts.warnings:
+        st.warning(warning, icon=":material/info:")
+    st.page_link("pages/segments.py", label="See conversion by segment", icon="➡️")
+elif not definition.segments:
+    st.info("Pick a segment column on the Segments page to validate the counts.")

@@ -1,0 +1,87 @@
+"""Guide: what the metric means, how it is computed, and how to use it well."""
+
+import streamlit as st
+
+from conversion.definition import BAND_PRESETS
+
+st.title("Guide")
+
+st.header("The metric")
+st.markdown(
+    """
+**Customer conversion rate = customers ÷ contacts × 100.**
+
+- A **contact** is anyone you could sell to: a newsletter sign-up, a trial, a qualified lead, a
+  prospect from an event, a past customer you are re-engaging. With an id column, each distinct id
+  is one contact, however many rows it has.
+- A **customer** is a contact that bought: shown by a flag (Y/N, won/lost, a lifecycle stage), by a
+  conversion date, or by appearing in your orders or closed-deals table.
+- A **conversion window** makes the rate comparable over time: *1,000 people signed up in March,
+  500 of them bought within three months → 50 %.* A purchase on day 91 does not count for a
+  90-day window.
+- **Maturity.** Someone who signed up last week has not had 90 days to buy yet. Such contacts are
+  left out and counted separately, never treated as "did not convert" — otherwise recent segments
+  always look worse than they are.
+"""
+)
+
+st.header("Bands")
+default, ecommerce = BAND_PRESETS["default"], BAND_PRESETS["ecommerce"]
+st.markdown(
+    f"""
+| Preset | {default.labels[0]} | {default.labels[1]} | {default.labels[2]} |
+|---|---|---|---|
+| Default (contacts → customers) | ≥ {default.strong:.0%} | {default.moderate:.0%} to < \
+{default.strong:.0%} | < {default.moderate:.0%} |
+| E-commerce (visitors → buyers) | {ecommerce.labels[0]}: > {ecommerce.strong:.0%} | \
+{ecommerce.labels[1]}: {ecommerce.moderate:.0%} to {ecommerce.strong:.0%} | \
+{ecommerce.labels[2]}: < {ecommerce.moderate:.0%} |
+
+Choose a preset or your own thresholds in the sidebar. Bands are a reading aid, not a verdict:
+compare a segment with your own history and with the rest of your contacts first.
+"""
+)
+
+st.header("Reading the numbers honestly")
+st.markdown(
+    """
+- **Every rate has an interval.** 3 customers out of 4 contacts is 75 %, but the 95 % Wilson
+  interval runs from about 30 % to 95 %. The app ranks segments by the interval's lower bound, so
+  a lucky tiny segment does not top the list.
+- **Small samples are flagged**: fewer than 30 contacts, fewer than 5 customers or non-customers,
+  or an interval wider than ±10 points. A flagged segment is never marked significant.
+- **"Significant against the rest"** comes from a two-proportion z-test (Fisher's exact test when
+  counts are small), with p-values adjusted for the number of segments (Benjamini–Hochberg). It is
+  exploratory: with many segments, some differences appear by chance.
+- **Aggregates hide segments.** An overall rate of 12 % can be 25 % in one channel and 4 % in
+  another; the mix of channels then drives the overall number more than any improvement does.
+- **Simpson's paradox.** Email can convert better than ads among small companies *and* among large
+  ones, yet worse overall — because email reached mostly large companies, which convert less.
+  Before concluding, break the comparison down by a second column (company size, region) on the
+  Segments page.
+- **Association is not cause.** A segment converting better may simply attract different people.
+"""
+)
+
+st.header("Levers")
+st.markdown(
+    """
+- **Test, don't guess.** When a segment underperforms, change one thing (offer, landing page,
+  follow-up) for a random half of its new contacts and compare the two halves on the Compare page.
+- **Follow up in the CRM.** Leads that go quiet convert less; a timely call or e-mail sequence for
+  strong-but-slow segments is often the cheapest gain.
+- **Spend where it converts.** Shift budget from segments that are surely poor (their interval's
+  upper bound is below your moderate threshold) to segments that are surely strong.
+"""
+)
+
+st.header("A monthly review")
+st.markdown(
+    """
+1. On **Trends**, look at the last *mature* month: every contact in it has had the full window.
+2. On **Segments**, check which segments moved band since the previous review and whether the
+   change is larger than their intervals.
+3. On **Compare**, test the one or two differences you want to act on, and write down the verdict.
+4. Share the link (it keeps the sample, columns, window and thresholds) with the team.
+"""
+)

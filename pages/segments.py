@@ -1,0 +1,60 @@
+"""Segments: KPI cards, rate by segment with bands, share of customers, the results table."""
+
+import streamlit as st
+
+from conversion import charts, report, stats
+from ui import controls, state, views
+
+st.title("Conversion by segment")
+data = state.dataset()
+definition = controls.segment_picker(data, state.definition())
+state.set_definition(definition)
+if not definition.segments:
+    st.info("Pick a column to break the conversion rate down by.")
+    st.stop()
+
+counts = state.counts(data, definition)
+if counts is None:
+    st.stop()
+sort = st.session_state.get("sort", "lower_bound")
+described = stats.describe(counts.table, definition.bands, sort=sort)
+segments = list(definition.segments)
+labelled = report.with_labels(described, segments)
+
+views.kpi_cards(report.kpis(described, segments), definition.bands)
+views.warnings(counts.warnings)
+
+bar_tab, share_tab, *grid_tab = st.tabs(
+    ["Rate by segment", "Share of customers", *(["Two-way grid"] if len(segments) == 2 else [])]
+)
+with bar_tab:
+    chart = charts.bar_chart(
+        labelled, report.SEGMENT, definition.bands, counts.customers / max(counts.contacts, 1),
+        selectable=True,
+    )  # fmt: skip
+    picked = st.altair_chart(chart, on_select="rerun", key="bar_pick", width="stretch")
+    views.remember_pick(picked, charts.selection_field(report.SEGMENT))
+    st.caption(
+        "Bars: conversion rate, coloured and labelled by band; whiskers: 95 % Wilson interval; "
+        "dashed line: overall rate. Click a bar to pick it for the Compare page."
+    )
+with share_tab:
+    share = st.segmented_control(
+        "Share of", ["customers", "contacts"], default="customers", key="share", required=True
+    )
+    donut = st.toggle("Donut", True, key="donut")
+    st.altair_chart(charts.pie_chart(labelled, report.SEGMENT, share, donut=donut))
+if grid_tab:
+    with grid_tab[0]:
+        st.altair_chart(charts.heatmap(described, segments[0], segments[1], definition.bands))
+
+st.subheader("Results")
+st.selectbox(
+    "Sort by",
+    ["lower_bound", "rate", "contacts", "segment"],
+    format_func=views.SORT_LABELS.get,
+    key="sort",
+)
+views.results_table(described, segments)
+views.overall_test_note(stats.overall(counts.table))
+views.table_downloads(described, segments, data.name)

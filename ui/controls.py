@@ -1,0 +1,241 @@
+"""Widgets shared by several pages: the sidebar, band thresholds and the column-role editor."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from conversion.definition import BAND_PRESETS, Bands, Definition, OrdersJoin
+from conversion.errors import InputError
+from ui import state
+
+NONE = "— none —"
+EVIDENCE = {
+    "flag": "A flag column (Y/N, TRUE/FALSE, stage…)",
+    "date": "A conversion-date column (non-empty = converted)",
+    "orders": "Presence in the orders / deals table",
+    "aggregated": "Already counted (contacts and customers columns)",
+}
+
+
+def sidebar() -> None:
+    """The dataset in use and the band thresholds, on every page."""
+    data = state.dataset()
+    with st.sidebar:
+        st.caption("Dataset in use")
+        st.markdown(f"**{_escape(data.name)}**")
+        if data.orders is not None:
+            st.caption(f"joined to {_escape(data.orders.name)}")
+        st.divider()
+        band_controls()
+
+
+def _escape(text: str) -> str:
+    """Markdown-safe text: user-supplied names are shown literally, never as markup."""
+    specials = "\\`*_{}[]()#+-.!|<>~$"
+    return "".join("\\" + ch if ch in specials else ch for ch in text)
+
+
+def band_controls() -> None:
+    presets = [*BAND_PRESETS, "custom"]
+    labels = {"default": "Default (20 % / 10 %)", "ecommerce": "E-commerce (10 % / 2 %)"}
+    preset = st.selectbox(
+        "Performance bands",
+        presets,
+        format_func=lambda p: labels.get(p, "Custom thresholds"),
+        key="bands",
+        help="Strong / moderate / poor thresholds, drawn as lines on the charts.",
+    )
+    if preset == "custom":
+        strong = st.number_input("Strong from (%)", 0.0, 100.0, 20.0, 0.5, key="strong_pct")
+        moderate = st.number_input("Moderate from (%)", 0.0, 100.0, 10.0, 0.5, key="moderate_pct")
+        try:
+            st.session_state["bands_value"] = Bands.custom(strong, moderate)
+        except InputError as error:
+            st.error(str(error))
+            st.session_state["bands_value"] = Bands()
+    else:
+        st.session_state["bands_value"] = Bands.preset(preset)
+
+
+def bands() -> Bands:
+    return st.session_state.get("bands_value", Bands())
+
+
+def _pick(label: str, options: list[str], current: str | None, key: str, **kwargs) -> str | None:
+    choices = [NONE, *options]
+    index = choices.index(current) if current in choices else 0
+    value = st.selectbox(label, choices, index=index, key=key, **kwargs)
+    return None if value == NONE else value
+
+
+def role_editor(data: state.Dataset, d: Definition) -> Definition:
+    """Column-role controls, pre-filled from ``d``; returns the definition they describe."""
+    version = st.session_state.get("roles_version", 0)
+    columns = data.columns
+
+    def key(name: str) -> str:
+        return f"{name}_{version}"
+
+    current_kind = (
+        "aggregated"
+        if d.pre_aggregated
+        else "orders"
+        if d.orders
+        else "flag"
+        if d.converted
+        else "date"
+    )
+    kinds = list(EVIDENCE) if data.orders is not None else [k for k in EVIDENCE if k != "orders"]
+    kind = st.radio(
+        "What makes a contact a customer?",
+        kinds,
+        index=kinds.index(current_kind) if current_kind in kinds else 0,
+        format_func=EVIDENCE.get,
+        key=key("evidence"),
+    )
+    if kind == "aggregated":
+        left, right = st.columns(2)
+        with left:
+            contacts_col = _pick("Contacts column", columns, d.contacts_column, key("contacts"))
+        with right:
+            customers_col = _pick("Customers column", columns, d.customers_column, key("customers"))
+        return Definition(
+            segments=d.segments,
+            contacts_column=contacts_col,
+            customers_column=customers_col,
+            top_k=d.top_k,
+            bands=d.bands,
+        )
+
+    left, middle, right = st.columns(3)
+    with left:
+        id_col = _pick(
+            "Contact id", columns, d.id, key("id"), help="Count unique contacts by this column."
+        )
+        contact_date = _pick("Contact date", columns, d.contact_date, key("contact_date"))
+    converted = converted_date = None
+    customer_values: tuple[str, ...] = ()
+    orders = None
+    with middle:
+        if kind == "flag":
+            converted = _pick("Converted flag", columns, d.converted or data.roles.converted,
+                              key("flag"))  # fmt: skip
+            if converted:
+                raw = st.text_input(
+                    "Values meaning a customer (optional, comma-separated)",
+                    ", ".join(d.customer_values),
+                    key=key("customer_values"),
+                    help="For a stage column, e.g. 'customer, evangelist'. Leave empty for "
+                    "yes/no-like flags.",
+                )
+                customer_values = tuple(v.strip() for v in raw.split(",") if v.strip())
+        if kind in ("flag", "date"):
+            converted_date = _pick(
+                "Conversion date",
+                columns,
+                d.converted_date or (data.roles.converted_date if kind == "date" else None),
+                key("converted_date"),
+                help="Needed for a conversion window.",
+            )
+        if kind == "orders" and data.orders is not None:
+            join = d.orders or OrdersJoin(id_col or columns[0])
+            key_col = _pick("Key in contacts", columns, join.key, key("key"))
+            orders_key = _pick(
+                "Key in orders", data.orders_columns, join.right_key, key("orders_key")
+            )
+            orders_date = _pick(
+                "Order / won date", data.orders_columns, join.orders_date, key("orders_date")
+            )
+            if key_col:
+                orders = OrdersJoin(key_col, orders_key, orders_date)
+    with right:
+        use_window = st.toggle(
+            "Conversion window", d.window_days is not None, key=key("use_window")
+        )
+        window = None
+        as_of = None
+        if use_window:
+            window = int(
+                st.number_input("Window (days)", 0, 3650, d.window_days or 90, key=key("window"))
+            )
+            explicit = st.toggle("Set the as-of date", d.as_of is not None, key=key("use_as_of"))
+            if explicit:
+                as_of = st.date_input("As-of date", d.as_of or date.today(), key=key("as_of"))
+    return Definition(
+        segments=d.segments,
+        converted=converted,
+        customer_values=customer_values,
+        converted_date=converted_date,
+        id=id_col,
+        contact_date=contact_date,
+        window_days=window,
+        as_of=as_of,
+        orders=orders,
+        top_k=d.top_k,
+        bins=d.bins,
+        date_buckets=d.date_buckets,
+        date_format=d.date_format,
+        bands=d.bands,
+    )
+
+
+def segment_picker(data: state.Dataset, d: Definition) -> Definition:
+    """Choose one or two segment columns, top K and nothing else; returns the new definition."""
+    version = st.session_state.get("roles_version", 0)
+    roles = {d.id, d.converted, d.converted_date, d.contacts_column, d.customers_column}
+    candidates = [c for c in data.columns if c not in roles]
+    ranked = [c for c in data.roles.segments if c in candidates]
+    options = ranked + [c for c in candidates if c not in ranked]
+    current = [c for c in d.segments if c in options] or options[:1]
+    left, right = st.columns([3, 1])
+    with left:
+        chosen = st.multiselect(
+            "Break down by (one or two columns)",
+            options,
+            default=current,
+            max_selections=2,
+            key=f"segments_{version}",
+        )
+    with right:
+        top = st.number_input(
+            "Top segments (0 = all)",
+            0,
+            500,
+            d.top_k or 0,
+            key=f"top_{version}",
+            help="Keep the largest segments and group the rest as Other.",
+        )
+    return d.with_changes(segments=tuple(chosen), top_k=int(top) or None, bands=bands())
+
+
+UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet", "json", "ndjson", "jsonl", "gz"]
+
+
+def upload_controls() -> None:
+    """The contacts uploader (with sheet choice) and the optional orders uploader.
+
+    A file that cannot be read shows the engine's message and the previous dataset stays.
+    """
+    uploaded = st.file_uploader("Contacts / leads file", type=UPLOAD_TYPES, key="upload")
+    with st.expander("Optional: orders or won-deals table, joined on a key"):
+        orders_file = st.file_uploader("Orders / deals file", type=UPLOAD_TYPES, key="orders")
+    if uploaded is None:
+        st.info("Upload a file to replace the sample; until then the current dataset stays.")
+        return
+    table = state.load_upload(uploaded)
+    if table is not None and table.sheets and len(table.sheets) > 1:
+        sheet = st.selectbox("Sheet", list(table.sheets), key="sheet")
+        if sheet != table.sheet:
+            table = state.load_upload(uploaded, sheet=sheet)
+    orders = state.load_upload(orders_file) if orders_file is not None else None
+    if table is None or (orders_file is not None and orders is None):
+        st.caption(f"Still using: {state.dataset().name}")
+        return
+    digest = state.upload_digest(uploaded.getvalue())
+    if orders is not None:
+        digest += ":" + state.upload_digest(orders_file.getvalue())
+    digest += f":{table.sheet or ''}"
+    if state.dataset().key != f"upload:{digest}":
+        state.use_dataset(state.upload_dataset(table, digest, orders))

@@ -1,0 +1,229 @@
+"""The app's session: which dataset is in use, how its columns are read, and cached results.
+
+Everything here lives in ``st.session_state``, so one analyst's data never reaches another
+session. Uploaded files are cached by the SHA-256 of their bytes; results by the dataset's key
+and the ``Definition`` (a frozen, hashable value). Caches are bounded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+import streamlit as st
+
+from conversion import io, rates
+from conversion.definition import Bands, Definition
+from conversion.errors import InputError
+from conversion.roles import Roles, detect_roles
+from conversion.samples import DEFAULT_SAMPLE, SAMPLES, Sample
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
+MAX_CACHED_RESULTS = 32
+MAX_CACHED_TABLES = 4
+UPLOAD_LIMIT_BYTES = 500 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The contacts table in use (and its optional orders table), ready to count."""
+
+    key: str
+    name: str
+    contacts: io.Table
+    roles: Roles
+    orders: io.Table | None = None
+    sample: Sample | None = None
+
+    @property
+    def columns(self) -> list[str]:
+        return self.contacts.columns
+
+    @property
+    def orders_columns(self) -> list[str]:
+        return self.orders.columns if self.orders else []
+
+
+def _session_dict(name: str) -> OrderedDict:
+    if name not in st.session_state:
+        st.session_state[name] = OrderedDict()
+    return st.session_state[name]
+
+
+def _remember(cache: OrderedDict, key: object, value: object, limit: int) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    while len(cache) > limit:
+        cache.popitem(last=False)
+
+
+def sample_dataset(key: str) -> Dataset:
+    """A bundled sample as a dataset (read lazily from sample_data/)."""
+    sample = SAMPLES[key]
+    contacts = io.load(sample.contacts_path)
+    orders = io.load(sample.orders_path) if sample.orders_path else None
+    return Dataset(
+        key=f"sample:{key}",
+        name=sample.title,
+        contacts=contacts,
+        roles=detect_roles(contacts.frame),
+        orders=orders,
+        sample=sample,
+    )
+
+
+def dataset() -> Dataset:
+    """The dataset in use; the default sample until the analyst picks or uploads another."""
+    if "dataset" not in st.session_state:
+        use_dataset(sample_dataset(DEFAULT_SAMPLE))
+    return st.session_state["dataset"]
+
+
+def use_dataset(new: Dataset, definition: Definition | None = None) -> None:
+    """Switch to ``new`` and reset the column roles to its defaults."""
+    st.session_state["dataset"] = new
+    st.session_state["definition"] = definition or default_definition(new)
+    st.session_state["roles_version"] = st.session_state.get("roles_version", 0) + 1
+
+
+def default_definition(data: Dataset) -> Definition:
+    """The sample's own definition, or one built from the detected roles."""
+    if data.sample is not None:
+        return data.sample.definition
+    roles = data.roles
+    if roles.contacts_column and roles.customers_column:
+        return Definition(
+            segments=roles.segments[:1],
+            contacts_column=roles.contacts_column,
+            customers_column=roles.customers_column,
+        )
+    return Definition(
+        segments=roles.segments[:1],
+        id=roles.id,
+        converted=roles.converted,
+        customer_values=roles.customer_values,
+        converted_date=None if roles.converted else roles.converted_date,
+        contact_date=roles.contact_date,
+    )
+
+
+def definition() -> Definition:
+    dataset()
+    return st.session_state["definition"]
+
+
+def set_definition(new: Definition) -> None:
+    st.session_state["definition"] = new
+
+
+def upload_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_upload(uploaded: UploadedFile, *, sheet: str | None = None) -> io.Table | None:
+    """Read an uploaded file once per session and content; show the engine's message on error.
+
+    The bytes are written once to a private temporary file and scanned lazily from there.
+    """
+    data = uploaded.getvalue()
+    if len(data) > UPLOAD_LIMIT_BYTES:
+        st.error(
+            f"{uploaded.name} is {len(data) / 1e6:,.0f} MB; the limit is "
+            f"{UPLOAD_LIMIT_BYTES / 1e6:,.0f} MB. Export fewer columns or rows, or use the "
+            "`conversion` command on your own machine."
+        )
+        return None
+    key = (upload_digest(data), sheet)
+    tables = _session_dict("_tables")
+    if key in tables:
+        tables.move_to_end(key)
+        return tables[key]
+    try:
+        with st.spinner(f"Reading {uploaded.name}…"):
+            path = io.save_upload(data, uploaded.name)
+            table = io.load(path, name=uploaded.name, sheet=sheet)
+    except InputError as error:
+        st.error(str(error))
+        return None
+    _remember(tables, key, table, MAX_CACHED_TABLES)
+    return table
+
+
+def upload_dataset(contacts: io.Table, digest: str, orders: io.Table | None = None) -> Dataset:
+    return Dataset(
+        key=f"upload:{digest}",
+        name=contacts.name,
+        contacts=contacts,
+        roles=detect_roles(contacts.frame),
+        orders=orders,
+    )
+
+
+def guarded(action: Callable[[], object]) -> object | None:
+    """Run ``action``; show an InputError as ``st.error`` and return None instead of raising."""
+    try:
+        return action()
+    except InputError as error:
+        st.error(str(error))
+        return None
+
+
+def _cached(kind: str, key: tuple, compute: Callable[[], object]) -> object:
+    cache = _session_dict("_results")
+    full_key = (kind, *key)
+    if full_key in cache:
+        cache.move_to_end(full_key)
+        return cache[full_key]
+    started = time.perf_counter()
+    value = compute()
+    st.session_state["last_compute_seconds"] = time.perf_counter() - started
+    _remember(cache, full_key, value, MAX_CACHED_RESULTS)
+    return value
+
+
+def counts(data: Dataset, d: Definition) -> rates.Counts | None:
+    """Contacts and customers per segment for ``d``, or None after showing what is wrong."""
+
+    def compute() -> rates.Counts:
+        return rates.count(
+            data.contacts.frame,
+            d,
+            data.orders.frame if data.orders and d.orders else None,
+            source=data.contacts.name,
+            orders_source=data.orders.name if data.orders else "the orders table",
+        )
+
+    # Bands change the reading of the counts, not the counts: keep them out of the cache key.
+    key = (data.key, d.with_changes(bands=Bands()))
+    return guarded(lambda: _cached("counts", key, compute))  # type: ignore[return-value]
+
+
+def cohorts(data: Dataset, d: Definition, period: str) -> tuple[pl.DataFrame, rates.Counts] | None:
+    def compute() -> tuple[pl.DataFrame, rates.Counts]:
+        return rates.cohorts(
+            data.contacts.frame,
+            d,
+            data.orders.frame if data.orders and d.orders else None,
+            period=period,  # type: ignore[arg-type]
+            source=data.contacts.name,
+            orders_source=data.orders.name if data.orders else "the orders table",
+        )
+
+    key = (data.key, d.with_changes(bands=Bands()), period)
+    return guarded(lambda: _cached("cohorts", key, compute))  # type: ignore[return-value]
+
+
+def missing_values(data: Dataset, columns: tuple[str, ...]) -> dict[str, int]:
+    from conversion.report import missing_values as count_missing
+
+    return _cached(  # type: ignore[return-value]
+        "missing", (data.key, columns), lambda: count_missing(data.contacts.frame, columns)
+    )

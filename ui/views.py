@@ -1,0 +1,131 @@
+"""Pieces of page layout used by several pages: KPI cards, notes, the results table, downloads."""
+
+from __future__ import annotations
+
+import io as stdio
+import re
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from conversion import report
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import polars as pl
+
+    from conversion import stats
+    from conversion.definition import Bands
+
+SORT_LABELS = {
+    "lower_bound": "Interval lower bound (honest ranking)",
+    "rate": "Rate",
+    "contacts": "Contacts",
+    "segment": "Segment name",
+}
+
+
+def kpi_cards(k: report.Kpis, bands: Bands) -> None:
+    overall = k.overall
+    cards = st.columns(4)
+    cards[0].metric(
+        "Overall conversion rate",
+        f"{overall.rate:.1%}" if overall.contacts else "–",
+        help=f"95 % interval {overall.ci_low:.1%} – {overall.ci_high:.1%}; "
+        f"band: {bands.label(overall.rate) if overall.contacts else '–'}.",
+        border=True,
+    )
+    cards[1].metric("Contacts", f"{overall.contacts:,}", border=True)
+    cards[2].metric("Customers", f"{overall.customers:,}", border=True)
+    with cards[3]:
+        if k.best and k.worst:
+            st.metric(
+                "Best segment (surely at least)",
+                f"{k.best.ci_low:.1%}",
+                help=f"{k.best.label}: {k.best.customers:,}/{k.best.contacts:,} = "
+                f"{k.best.rate:.1%}. Judged by the interval's lower bound, so a tiny segment "
+                "with a lucky streak does not win.",
+                border=True,
+            )
+            st.caption(f"Best: {k.best.label} · worst: {k.worst.label} ({k.worst.rate:.1%})")
+        else:
+            st.metric("Segments", k.segments, border=True)
+
+
+def warnings(messages: Sequence[str]) -> None:
+    if messages:
+        with st.expander(f"How the rows were counted ({len(messages)} notes)", expanded=False):
+            for message in messages:
+                st.text(message)
+
+
+def remember_pick(selection: object, field: str) -> None:
+    """Keep a clicked bar's segment for the Compare page."""
+    try:
+        points = selection["selection"]["pick"]  # type: ignore[index]
+    except (KeyError, TypeError):
+        return
+    if points:
+        value = points[0].get(field)
+        if value is not None and value != st.session_state.get("compare_a"):
+            st.session_state["compare_a"] = value
+            st.toast(f"Picked {value} for Compare")
+
+
+def results_table(described: pl.DataFrame, segments: Sequence[str]) -> None:
+    shown = report.display_table(described, segments)
+    percent = st.column_config.NumberColumn(format="%.1f%%")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config={
+            "Contacts": st.column_config.NumberColumn(format="localized"),
+            "Customers": st.column_config.NumberColumn(format="localized"),
+            "Rate %": percent,
+            "CI low %": percent,
+            "CI high %": percent,
+            "vs rest (pp)": st.column_config.NumberColumn(format="%+.1f"),
+            "p (adjusted)": st.column_config.NumberColumn(
+                format="%.3g", help="Benjamini–Hochberg adjusted, exploratory."
+            ),
+        },
+    )
+
+
+def overall_test_note(overall: stats.Overall) -> None:
+    chi = overall.chi_square
+    if chi is None:
+        return
+    caution = " Some expected counts are below 5: read it with care." if chi.small_expected else ""
+    st.caption(
+        f"Do the segments differ at all? Chi-square test of independence: χ² = "
+        f"{chi.statistic:.2f}, df = {chi.df}, p = {chi.p_value:.3g}.{caution} Tests against "
+        "the rest use a pooled z-test (Fisher's exact test for small counts), Benjamini–Hochberg "
+        "adjusted; treat them as exploratory."
+    )
+
+
+def safe_file_name(name: str, suffix: str) -> str:
+    """A download file name from user text: letters, digits, dashes and underscores only."""
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", name.rsplit(".", 1)[0]).strip("_")[:60]
+    return f"{stem or 'conversion'}{suffix}"
+
+
+def table_downloads(described: pl.DataFrame, segments: Sequence[str], name: str) -> None:
+    exported = report.export_table(described, segments)
+    left, right = st.columns(2)
+    left.download_button(
+        "Download table (CSV)",
+        exported.write_csv(),
+        file_name=safe_file_name(name, "_by_segment.csv"),
+        mime="text/csv",
+    )
+    buffer = stdio.BytesIO()
+    exported.write_excel(buffer, worksheet="conversion by segment")
+    right.download_button(
+        "Download table (Excel)",
+        buffer.getvalue(),
+        file_name=safe_file_name(name, "_by_segment.xlsx"),
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
