@@ -21,7 +21,7 @@ import polars as pl
 from conversion import io, stats
 from conversion.definition import BAND_PRESETS, Bands, Definition, OrdersJoin
 from conversion.errors import InputError
-from conversion.rates import Counts, count
+from conversion.rates import Counts, count_tables
 from conversion.report import export_table
 from conversion.roles import detect_roles, parse_customer_values
 
@@ -255,13 +255,7 @@ def run_rates(args: argparse.Namespace) -> tuple[Counts, pl.DataFrame, stats.Ove
     definition = definition_from_args(args)
     contacts = io.load(args.contacts, sheet=args.sheet, delimiter=args.delimiter)
     orders = io.load(args.orders) if args.orders else None
-    counts = count(
-        contacts.frame,
-        definition,
-        orders.frame if orders else None,
-        source=contacts.name,
-        orders_source=orders.name if orders else "the orders table",
-    )
+    counts = count_tables(contacts, definition, orders)
     table = stats.describe(counts.table, definition.bands, adjust=args.adjust, sort=args.sort)
     return counts, table, stats.overall(counts.table)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from conversion import io
 from conversion.definition import DateBucket, Definition
 from conversion.errors import InputError
 from conversion.roles import (
@@ -208,8 +209,9 @@ def _check_evidence(d: Definition, orders: pl.LazyFrame | None) -> None:
         raise InputError("An orders table was given without a key; say which column joins them.")
     if d.converted is None and d.converted_date is None and d.orders is None:
         raise InputError(
-            "Say what makes a contact a customer: a flag column (e.g. --converted Converted), a "
-            "conversion-date column (--converted-date), or an orders table (--orders and --key)."
+            "Say what makes a contact a customer: a flag column, a conversion-date column, or an "
+            "orders table joined on a key (on the command line: --converted COL, "
+            "--converted-date COL, or --orders FILE --key COL)."
         )
     if d.window_days is not None:
         if d.contact_date is None:
@@ -398,7 +400,16 @@ def _per_contact(rows: pl.LazyFrame, d: Definition) -> pl.LazyFrame:
     if d.orders is not None:
         aggregations.append(earliest(_KEY))
     aggregations += [pl.col(c).sum().cast(pl.UInt32) for c in bad]
-    return rows.group_by(_ID).agg(aggregations)
+    # Rows without an id are not one contact: their differences are not conflicts.
+    no_id = pl.col(_ID).is_null()
+    return (
+        rows.group_by(_ID)
+        .agg(aggregations)
+        .with_columns(
+            pl.when(no_id).then(False).otherwise(pl.col(c)).alias(c)
+            for c in (_SEGMENT_CONFLICT, _FLAG_CONFLICT)
+        )
+    )
 
 
 def _join_orders(
@@ -622,7 +633,9 @@ def _finish(summary: pl.DataFrame, d: Definition) -> Counts:
         .sort([*segments, "status"])
     )
 
-    def total(column: str, frame: pl.DataFrame = summary) -> int:
+    identified = summary.filter(pl.col(_STATUS) != MISSING_ID)
+
+    def total(column: str, frame: pl.DataFrame = identified) -> int:
         return int(frame[column].sum()) if column in frame.columns and frame.height else 0
 
     def by_status(status: str) -> int:
@@ -630,12 +643,10 @@ def _finish(summary: pl.DataFrame, d: Definition) -> Counts:
 
     as_of_values = summary["as_of"].drop_nulls() if summary.height else pl.Series([])
     quality = Quality(
-        rows=total("rows"),
-        contacts=total("contacts") - by_status(MISSING_ID),
+        rows=total("rows", summary),
+        contacts=total("contacts"),
         counted=total("contacts", counted),
-        duplicate_rows=(
-            total("rows") - total("contacts") - _missing_id_extra_rows(summary) if d.id else 0
-        ),
+        duplicate_rows=total("rows") - total("contacts") if d.id else 0,
         missing_ids=total("rows", summary.filter(pl.col(_STATUS) == MISSING_ID)),
         segment_conflicts=total("segment_conflicts"),
         flag_conflicts=total("flag_conflicts"),
@@ -647,13 +658,6 @@ def _finish(summary: pl.DataFrame, d: Definition) -> Counts:
         as_of=d.as_of or (as_of_values[0] if len(as_of_values) else None),
     )
     return Counts(table, quality, tuple(_warnings(quality, d)), d, excluded)
-
-
-def _missing_id_extra_rows(summary: pl.DataFrame) -> int:
-    missing = summary.filter(pl.col(_STATUS) == MISSING_ID)
-    if not missing.height:
-        return 0
-    return int(missing["rows"].sum()) - int(missing["contacts"].sum())
 
 
 def top_k(table: pl.DataFrame, segments: Sequence[str], k: int) -> pl.DataFrame:
@@ -874,3 +878,47 @@ def cohorts(
         .sort(["cohort", *segments])
     )
     return table, counts
+
+
+def count_tables(
+    contacts: io.Table, definition: Definition, orders: io.Table | None = None
+) -> Counts:
+    """``count`` on loaded files, naming them in messages; unreadable rows become InputError."""
+    try:
+        return count(
+            contacts.frame,
+            definition,
+            orders.frame if orders is not None and definition.orders else None,
+            source=contacts.name,
+            orders_source=orders.name if orders is not None else "the orders table",
+        )
+    except pl.exceptions.PolarsError as error:
+        raise _read_error(error, contacts, orders) from None
+
+
+def cohort_tables(
+    contacts: io.Table,
+    definition: Definition,
+    orders: io.Table | None = None,
+    *,
+    period: DateBucket = "month",
+) -> tuple[pl.DataFrame, Counts]:
+    """``cohorts`` on loaded files, naming them in messages."""
+    try:
+        return cohorts(
+            contacts.frame,
+            definition,
+            orders.frame if orders is not None and definition.orders else None,
+            period=period,
+            source=contacts.name,
+            orders_source=orders.name if orders is not None else "the orders table",
+        )
+    except pl.exceptions.PolarsError as error:
+        raise _read_error(error, contacts, orders) from None
+
+
+def _read_error(error: Exception, contacts: io.Table, orders: io.Table | None) -> InputError:
+    message = io.input_error(error, contacts)
+    if orders is not None and "could not be read completely" in str(message):
+        return io.input_error(error, orders)
+    return message

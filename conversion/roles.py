@@ -409,6 +409,16 @@ def _pick_flag(
     if named:
         # Exports put the outcome last more often than first.
         return named[-1], ()
+    # A column named like an outcome with a few odd values is still the flag: choosing it lets
+    # the engine list the values it cannot read, instead of silently choosing nothing.
+    for name in sample.columns:
+        profile = profiles[name]
+        if (
+            name not in exclude
+            and names[name] in {"converted", "is customer", "purchased", "won", "is won"}
+            and 0 < profile["distinct"] <= 10
+        ):
+            return name, ()
     for name in sample.columns:
         values = profiles[name]["values"]
         if _STAGE_NAMES.search(names[name]) and values & set(CUSTOMER_STAGES):

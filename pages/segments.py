@@ -7,6 +7,8 @@ from ui import controls, state, views
 
 st.title("Conversion by segment")
 data = state.dataset()
+with st.popover(f"Bands: {controls.PRESET_LABELS[st.session_state.get('bands', 'default')]}"):
+    controls.band_controls()
 definition = controls.segment_picker(data, state.definition())
 state.set_definition(definition)
 if not definition.segments:

@@ -30,7 +30,8 @@ table, counts = result
 rates = report.cohort_rates(table)
 segment = None if by == "Overall" else by
 st.altair_chart(
-    charts.trend_chart(rates, controls.bands(), segment=segment, period=period), width="stretch"
+    charts.trend_chart(rates, controls.safe_bands(), segment=segment, period=period),
+    width="stretch",
 )
 if definition.window_days is not None:
     st.caption(

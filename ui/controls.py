@@ -20,15 +20,13 @@ EVIDENCE = {
 
 
 def sidebar() -> None:
-    """The dataset in use and the band thresholds, on every page."""
+    """The dataset in use, on every page."""
     data = state.dataset()
     with st.sidebar:
         st.caption("Dataset in use")
         st.markdown(f"**{_escape(data.name)}**")
         if data.orders is not None:
             st.caption(f"joined to {_escape(data.orders.name)}")
-        st.divider()
-        band_controls()
 
 
 def _escape(text: str) -> str:
@@ -37,30 +35,51 @@ def _escape(text: str) -> str:
     return "".join("\\" + ch if ch in specials else ch for ch in text)
 
 
+PRESET_LABELS = {
+    "default": "Default (20 % / 10 %)",
+    "ecommerce": "E-commerce (10 % / 2 %)",
+    "custom": "Custom thresholds",
+}
+
+
 def band_controls() -> None:
-    presets = [*BAND_PRESETS, "custom"]
-    labels = {"default": "Default (20 % / 10 %)", "ecommerce": "E-commerce (10 % / 2 %)"}
+    """Preset or custom band thresholds; the choice is kept for the whole session."""
     preset = st.selectbox(
         "Performance bands",
-        presets,
-        format_func=lambda p: labels.get(p, "Custom thresholds"),
+        list(PRESET_LABELS),
+        format_func=PRESET_LABELS.get,
         key="bands",
         help="Strong / moderate / poor thresholds, drawn as lines on the charts.",
+        persist_state="session",
     )
     if preset == "custom":
-        strong = st.number_input("Strong from (%)", 0.0, 100.0, 20.0, 0.5, key="strong_pct")
-        moderate = st.number_input("Moderate from (%)", 0.0, 100.0, 10.0, 0.5, key="moderate_pct")
-        try:
-            st.session_state["bands_value"] = Bands.custom(strong, moderate)
-        except InputError as error:
-            st.error(str(error))
-            st.session_state["bands_value"] = Bands()
-    else:
-        st.session_state["bands_value"] = Bands.preset(preset)
+        st.number_input(
+            "Strong from (%)", 0.0, 100.0, 20.0, 0.5, key="strong_pct", persist_state="session"
+        )
+        st.number_input(
+            "Moderate from (%)", 0.0, 100.0, 10.0, 0.5, key="moderate_pct", persist_state="session"
+        )
+    try:
+        bands()
+    except InputError as error:
+        st.error(str(error))
 
 
 def bands() -> Bands:
-    return st.session_state.get("bands_value", Bands())
+    """The bands chosen with ``band_controls`` (the default bands until then)."""
+    preset = st.session_state.get("bands", "default")
+    if preset != "custom":
+        return Bands.preset(preset)
+    strong = st.session_state.get("strong_pct", 20.0)
+    moderate = st.session_state.get("moderate_pct", 10.0)
+    return Bands.custom(strong, moderate)
+
+
+def safe_bands() -> Bands:
+    try:
+        return bands()
+    except InputError:
+        return Bands()
 
 
 def _pick(label: str, options: list[str], current: str | None, key: str, **kwargs) -> str | None:
@@ -207,7 +226,7 @@ def segment_picker(data: state.Dataset, d: Definition) -> Definition:
             key=f"top_{version}",
             help="Keep the largest segments and group the rest as Other.",
         )
-    return d.with_changes(segments=tuple(chosen), top_k=int(top) or None, bands=bands())
+    return d.with_changes(segments=tuple(chosen), top_k=int(top) or None, bands=safe_bands())
 
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet", "json", "ndjson", "jsonl", "gz"]

@@ -193,13 +193,7 @@ def counts(data: Dataset, d: Definition) -> rates.Counts | None:
     """Contacts and customers per segment for ``d``, or None after showing what is wrong."""
 
     def compute() -> rates.Counts:
-        return rates.count(
-            data.contacts.frame,
-            d,
-            data.orders.frame if data.orders and d.orders else None,
-            source=data.contacts.name,
-            orders_source=data.orders.name if data.orders else "the orders table",
-        )
+        return rates.count_tables(data.contacts, d, data.orders)
 
     # Bands change the reading of the counts, not the counts: keep them out of the cache key.
     key = (data.key, d.with_changes(bands=Bands()))
@@ -208,14 +202,7 @@ def counts(data: Dataset, d: Definition) -> rates.Counts | None:
 
 def cohorts(data: Dataset, d: Definition, period: str) -> tuple[pl.DataFrame, rates.Counts] | None:
     def compute() -> tuple[pl.DataFrame, rates.Counts]:
-        return rates.cohorts(
-            data.contacts.frame,
-            d,
-            data.orders.frame if data.orders and d.orders else None,
-            period=period,  # type: ignore[arg-type]
-            source=data.contacts.name,
-            orders_source=data.orders.name if data.orders else "the orders table",
-        )
+        return rates.cohort_tables(data.contacts, d, data.orders, period=period)  # type: ignore[arg-type]
 
     key = (data.key, d.with_changes(bands=Bands()), period)
     return guarded(lambda: _cached("cohorts", key, compute))  # type: ignore[return-value]

@@ -1,0 +1,221 @@
+"""The app's pages, driven headless with streamlit.testing.v1.AppTest.
+
+Expected numbers are hand counts of the files built here, or plain-Python counts of the samples.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_data"
+TIMEOUT = 60
+
+# A CRM-style export: Webinar 12/40, Ads 3/60, Referral 10/25 -> overall 25/125 = 20.0 %.
+GROUPS = {"Webinar": (12, 40), "Ads": (3, 60), "Referral": (10, 25)}
+
+
+def crm_export() -> bytes:
+    lines = ["Record ID,Lead Source,Country,Converted"]
+    record = 1000
+    for source, (customers, contacts) in GROUPS.items():
+        for i in range(contacts):
+            country = "France" if i % 2 else "Germany"
+            lines.append(f"{record},{source},{country},{'Y' if i < customers else 'N'}")
+            record += 1
+    return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
+
+
+def run_app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.switch_page("pages/data.py").run()
+    at.radio(key="source_kind").set_value("Upload a file").run()
+    at.file_uploader(key="upload").set_value((name, content, "text/csv")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def web_sample_counts() -> Counter:
+    """Sessions and revenue sessions per visitor type, counted with the csv module."""
+    counts: Counter = Counter()
+    with (SAMPLES / "web_sessions.csv").open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            counts[(row["visitor_type"], "contacts")] += 1
+            counts[(row["visitor_type"], "customers")] += row["revenue"] == "TRUE"
+    return counts
+
+
+def test_starts_on_the_default_sample_with_kpis_and_charts():
+    at = run_app()
+    assert at.title[0].value == "Conversion by segment"
+    assert not at.error
+    # Newsletter sample with a 90-day window: contacts counted and the overall rate are shown.
+    contacts = int(metric(at, "Contacts").replace(",", ""))
+    customers = int(metric(at, "Customers").replace(",", ""))
+    assert metric(at, "Overall conversion rate") == f"{customers / contacts:.1%}"
+    charts = at.get("vega_lite_chart")
+    assert len(charts) >= 2  # bar chart and pie chart
+    table = at.dataframe[0].value
+    assert {"source", "Contacts", "Customers", "Rate %", "Band"} <= set(table.columns)
+    assert table["Contacts"].sum() == contacts
+
+
+def test_sample_numbers_match_a_plain_count():
+    at = run_app()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="sample_pick").set_value("web").run()
+    at.switch_page("pages/segments.py").run()
+    assert not at.exception and not at.error
+    expected = web_sample_counts()
+    table = at.dataframe[0].value.set_index("visitor_type")
+    for visitor in ("Returning_Visitor", "New_Visitor", "Other"):
+        contacts = expected[(visitor, "contacts")]
+        customers = expected[(visitor, "customers")]
+        assert table.loc[visitor, "Contacts"] == contacts
+        assert table.loc[visitor, "Customers"] == customers
+        assert table.loc[visitor, "Rate %"] == pytest.approx(100 * customers / contacts)
+
+
+def test_upload_of_a_crm_export_gives_hand_counted_rates():
+    at = upload(run_app(), "crm.csv", crm_export())
+    assert not at.error, [e.value for e in at.error]
+    at.switch_page("pages/segments.py").run()
+    assert not at.exception and not at.error
+    assert at.session_state["dataset"].name == "crm.csv"
+    assert metric(at, "Overall conversion rate") == "20.0%"
+    assert metric(at, "Contacts") == "125"
+    table = at.dataframe[0].value.set_index("Lead Source")
+    assert table.loc["Webinar", "Rate %"] == pytest.approx(30.0)
+    assert table.loc["Ads", "Rate %"] == pytest.approx(5.0)
+    assert table.loc["Referral", "Rate %"] == pytest.approx(40.0)
+
+
+def test_switching_the_segment_column_changes_the_breakdown():
+    at = upload(run_app(), "crm.csv", crm_export())
+    at.switch_page("pages/segments.py").run()
+    picker = next(m for m in at.multiselect if m.label.startswith("Break down by"))
+    picker.set_value(["Country"]).run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value.set_index("Country")
+    # Every second row is France: per source, France holds the odd positions.
+    france_customers = sum(c // 2 for c, _ in GROUPS.values())
+    france_contacts = sum(n // 2 for _, n in GROUPS.values())
+    assert table.loc["France", "Contacts"] == france_contacts
+    assert table.loc["France", "Customers"] == france_customers
+
+
+def test_two_columns_give_a_cross_breakdown_with_a_grid():
+    at = upload(run_app(), "crm.csv", crm_export())
+    at.switch_page("pages/segments.py").run()
+    picker = next(m for m in at.multiselect if m.label.startswith("Break down by"))
+    picker.set_value(["Lead Source", "Country"]).run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert len(table) == 6
+    assert [t.label for t in at.tabs][-1] == "Two-way grid"
+
+
+def test_a_bad_upload_shows_an_error_and_keeps_the_previous_dataset():
+    at = run_app()
+    before = at.session_state["dataset"].name
+    at = upload(at, "contacts.csv", b"\x00\x01\x02PK\x00binary\x00" * 100)
+    errors = [e.value for e in at.error]
+    assert errors and "contacts.csv" in errors[0]
+    assert at.session_state["dataset"].name == before
+    at.switch_page("pages/segments.py").run()
+    assert not at.exception
+    assert metric(at, "Contacts")
+
+
+def test_an_unreadable_flag_shows_the_values_and_no_traceback():
+    content = b"id,source,converted\n1,Ads,yes\n2,Ads,maybe\n3,Web,no\n"
+    at = upload(run_app(), "leads.csv", content)
+    at.switch_page("pages/segments.py").run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors and "'maybe' (1 rows)" in errors[0]
+
+
+def test_data_page_shows_preview_roles_and_validation_summary():
+    at = run_app()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception and not at.error
+    labels = {m.label for m in at.metric}
+    assert {"Rows", "Unique contacts", "Duplicate id rows", "Immature contacts"} <= labels
+    assert metric(at, "Rows") == "4,002"
+    assert metric(at, "Unique contacts") == "4,000"
+    assert metric(at, "Duplicate id rows") == "2"
+
+
+def test_changing_the_window_on_the_data_page_changes_the_counts():
+    at = run_app()
+    at.switch_page("pages/data.py").run()
+    window = next(n for n in at.number_input if n.label == "Window (days)")
+    window.set_value(30).run()
+    assert not at.exception and not at.error
+    immature_30 = int(metric(at, "Immature contacts").replace(",", ""))
+    window.set_value(120).run()
+    immature_120 = int(metric(at, "Immature contacts").replace(",", ""))
+    assert immature_120 > immature_30
+
+
+def test_trends_page_draws_cohorts_and_explains_immature_ones():
+    at = run_app()
+    at.switch_page("pages/trends.py").run()
+    assert not at.exception and not at.error
+    assert at.get("vega_lite_chart")
+    assert any("immature" in c.value for c in at.caption)
+    cohorts = at.dataframe[0].value
+    assert not cohorts["mature"].iloc[-1]
+    assert cohorts["mature"].iloc[0]
+
+
+def test_compare_page_gives_a_verdict():
+    at = run_app()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and not at.error
+    at.selectbox(key="compare_pick_a").set_value("Referral").run()
+    at.selectbox(key="compare_pick_b").set_value("Paid social").run()
+    verdict = at.info[0].value
+    assert verdict.startswith("Referral converts better than Paid social")
+
+
+def test_compare_page_says_when_the_data_cannot_tell():
+    at = run_app()
+    at.switch_page("pages/compare.py").run()
+    at.selectbox(key="compare_pick_a").set_value("Events").run()
+    assert "Too few" in at.info[0].value
+
+
+def test_guide_page_explains_the_metric_and_bands():
+    at = run_app()
+    at.switch_page("pages/guide.py").run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "customers ÷ contacts × 100" in text
+    assert "Simpson" in text
+    assert "≥ 20%" in text
+
+
+def test_custom_bands_change_the_band_column():
+    at = run_app()
+    at.selectbox(key="bands").set_value("custom").run()
+    at.number_input(key="strong_pct").set_value(50.0).run()
+    assert not at.exception
+    bands = set(at.dataframe[0].value["Band"])
+    assert "strong" not in bands
