@@ -6,7 +6,7 @@ from datetime import date
 
 import streamlit as st
 
-from conversion.definition import BAND_PRESETS, Bands, Definition, OrdersJoin
+from conversion.definition import Bands, Definition, OrdersJoin
 from conversion.errors import InputError
 from ui import state
 
