@@ -562,9 +562,25 @@ def _summarise(frame: pl.LazyFrame, d: Definition, checks: list[_Check]) -> pl.L
 
 
 def _bin_labels(column: str, bins: int | None) -> pl.Expr:
-    """Quantile bins of a numeric column, labelled by their edges."""
-    binned = pl.col(column).qcut(bins or 4, allow_duplicates=True).cast(pl.String)
-    return binned.fill_null(MISSING).alias(column)
+    """Quantile bins of a numeric column, labelled by their edges: "< 25", "25 to < 40", "≥ 40"."""
+    edges = pl.col(column).bin_quantiles(bins or 4, labels=False, include_intervals=True)
+    left = _number_text(edges.struct.field("left"))
+    right = _number_text(edges.struct.field("right"))
+    label = (
+        pl.when(left.is_null() & right.is_null())
+        .then(pl.lit("all values"))
+        .when(left.is_null())
+        .then(pl.format("< {}", right))
+        .when(right.is_null())
+        .then(pl.format("≥ {}", left))
+        .otherwise(pl.format("{} to < {}", left, right))
+    )
+    return pl.when(pl.col(column).is_null()).then(pl.lit(MISSING)).otherwise(label).alias(column)
+
+
+def _number_text(expr: pl.Expr) -> pl.Expr:
+    """A bin edge as short text: 25.0 -> "25", 1234.5678 -> "1234.57"."""
+    return expr.round(2).cast(pl.String).str.replace(r"\.0$", "")
 
 
 def _raise_on_bad_values(

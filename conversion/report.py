@@ -270,6 +270,14 @@ def validation_summary(counts: Counts, missing_values: dict[str, int]) -> list[S
     missing = sum(missing_values.values())
     worst = ", ".join(f"{c}: {n:,}" for c, n in missing_values.items() if n) or "none"
     items.append(SummaryItem("Missing values", f"{missing:,}", f"In the chosen columns ({worst})."))
+    items.append(
+        SummaryItem(
+            "Unreadable values",
+            "0",
+            "Flags, dates or numbers that cannot be read stop the count with a message that "
+            "lists them, so none are silently dropped.",
+        )
+    )
     if d.window_days is not None:
         items.append(
             SummaryItem(

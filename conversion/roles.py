@@ -263,6 +263,7 @@ class Roles:
     customers_column: str | None = None
     date_columns: tuple[str, ...] = ()
     numeric_columns: tuple[str, ...] = ()
+    binnable_columns: tuple[str, ...] = ()
 
 
 _ID_NAMES = re.compile(
@@ -295,6 +296,7 @@ _CUSTOMERS_NAMES = re.compile(
     r"^(customers|conversions|converted|buyers|purchasers|orders|won|deals won|wins)$"
 )
 MAX_SEGMENT_VALUES = 100
+BIN_ABOVE = 12
 
 
 def _words(name: str) -> str:
@@ -336,6 +338,8 @@ def detect_roles(frame: pl.LazyFrame, *, sample_rows: int = SAMPLE_ROWS) -> Role
 
     dates = tuple(n for n in sample.columns if profiles[n]["date"])
     numeric = tuple(n for n in sample.columns if profiles[n]["numeric"])
+    # Numbers with many distinct values (age, balance) read better in bins than one by one.
+    binnable = tuple(n for n in numeric if profiles[n]["distinct"] > BIN_ABOVE)
     id_col = _pick_id(sample, names, profiles)
     converted, customer_values = _pick_flag(sample, names, profiles, exclude={id_col})
     converted_date = _first(
@@ -355,6 +359,7 @@ def detect_roles(frame: pl.LazyFrame, *, sample_rows: int = SAMPLE_ROWS) -> Role
         segments=segments,
         date_columns=dates,
         numeric_columns=numeric,
+        binnable_columns=binnable,
     )
 
 

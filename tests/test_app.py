@@ -219,3 +219,31 @@ def test_custom_bands_change_the_band_column():
     assert not at.exception
     bands = set(at.dataframe[0].value["Band"])
     assert "strong" not in bands
+
+
+def test_a_date_column_is_grouped_by_month_and_can_switch_to_quarter():
+    at = run_app()
+    picker = next(m for m in at.multiselect if m.label.startswith("Break down by"))
+    picker.set_value(["signup_date"]).run()
+    assert not at.exception and not at.error
+    months = list(at.dataframe[0].value.sort_values("signup_date")["signup_date"])
+    # Sign-ups run Jan–Sep 2025; with a 90-day window only Jan–Aug have mature contacts.
+    assert months == [f"2025-{m:02d}" for m in range(1, 9)]
+    grouping = next(s for s in at.segmented_control if s.label.startswith("Group"))
+    grouping.set_value("quarter").run()
+    quarters = sorted(at.dataframe[0].value["signup_date"])
+    assert quarters == ["2025-Q1", "2025-Q2", "2025-Q3"]
+
+
+def test_a_numeric_column_is_binned_into_quantiles():
+    rows = ["id,age,bought"] + [
+        f"{i},{18 + i % 60},{'yes' if i % 4 == 0 else 'no'}" for i in range(600)
+    ]
+    at = upload(run_app(), "ages.csv", ("\n".join(rows) + "\n").encode())
+    at.switch_page("pages/segments.py").run()
+    picker = next(m for m in at.multiselect if m.label.startswith("Break down by"))
+    picker.set_value(["age"]).run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert len(table) == 5
+    assert table["Contacts"].sum() == 600

@@ -226,7 +226,30 @@ def segment_picker(data: state.Dataset, d: Definition) -> Definition:
             key=f"top_{version}",
             help="Keep the largest segments and group the rest as Other.",
         )
-    return d.with_changes(segments=tuple(chosen), top_k=int(top) or None, bands=safe_bands())
+    bins = dict(d.bins)
+    buckets = dict(d.date_buckets)
+    shaped = [c for c in chosen if c in data.roles.date_columns or c in data.roles.binnable_columns]
+    for column, place in zip(shaped, st.columns(max(len(shaped), 1)), strict=False):
+        with place:
+            if column in data.roles.date_columns:
+                buckets[column] = st.segmented_control(
+                    f"Group '{column}' by", ["week", "month", "quarter", "year"],
+                    default=buckets.get(column, "month"), required=True,
+                    key=f"bucket_{column}_{version}",
+                )  # fmt: skip
+            else:
+                count = st.number_input(
+                    f"Quantile bins for '{column}' (0 = every value)", 0, 20,
+                    bins.get(column, 5), key=f"bins_{column}_{version}",
+                )  # fmt: skip
+                bins[column] = int(count)
+    return d.with_changes(
+        segments=tuple(chosen),
+        top_k=int(top) or None,
+        bands=safe_bands(),
+        bins=tuple((c, n) for c, n in bins.items() if c in chosen and n >= 2),
+        date_buckets=tuple((c, b) for c, b in buckets.items() if c in chosen),
+    )
 
 
 UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet", "json", "ndjson", "jsonl", "gz"]

@@ -183,7 +183,8 @@ def _cached(kind: str, key: tuple, compute: Callable[[], object]) -> object:
         cache.move_to_end(full_key)
         return cache[full_key]
     started = time.perf_counter()
-    value = compute()
+    with st.spinner("Counting…", show_time=True):
+        value = compute()
     st.session_state["last_compute_seconds"] = time.perf_counter() - started
     _remember(cache, full_key, value, MAX_CACHED_RESULTS)
     return value
