@@ -608,7 +608,7 @@ def _bad_value_message(frame: pl.LazyFrame, check: _Check) -> str:
             .sort(["n", check.column], descending=[True, False])
             .collect()
         )
-        listed = ", ".join(f"'{v}' ({n} rows)" for v, n in values.head(8).iter_rows())
+        listed = ", ".join(f"'{v}' ({n(c, 'row')})" for v, c in values.head(8).iter_rows())
         more = f" and {values.height - 8} more" if values.height > 8 else ""
         return (
             f"Column '{check.column}' in {check.source} has values that are not yes/no-like: "
@@ -620,12 +620,14 @@ def _bad_value_message(frame: pl.LazyFrame, check: _Check) -> str:
     listed = "; ".join(f"row {row}: '{value}'" for row, value in examples.iter_rows())
     if check.what == "number":
         return (
-            f"Column '{check.column}' in {check.source} has {total} values that are not numbers "
+            f"Column '{check.column}' in {check.source} has {n(total, 'value')} that "
+            f"{verb(total, 'is', 'are')} not numbers "
             f"({listed}). Clean them or do not bin this column."
         )
     read_as = f" read as {check.detail}" if check.detail else ""
     return (
-        f"Column '{check.column}' in {check.source} has {total} values that are not dates"
+        f"Column '{check.column}' in {check.source} has {n(total, 'value')} that "
+        f"{verb(total, 'is', 'are')} not dates"
         f"{read_as} ({listed}; rows counted from 1 after the header). Fix or blank those "
         "values, or give the format with --date-format (e.g. %d/%m/%Y %H:%M)."
     )
@@ -749,7 +751,8 @@ def _count_pre_aggregated(contacts: pl.LazyFrame, d: Definition, source: str) ->
             for row in over.select("row", *d.segments, "contacts", "customers").head(5).iter_rows()
         )
         raise InputError(
-            f"{source}: customers cannot exceed contacts, but {over.height} rows do ({listed}). "
+            f"{source}: customers cannot exceed contacts, but {n(over.height, 'row')} "
+            f"{verb(over.height, 'does', 'do')} ({listed}). "
             "Check that the two columns are not swapped."
         )
     table = (
@@ -775,46 +778,59 @@ def _count_pre_aggregated(contacts: pl.LazyFrame, d: Definition, source: str) ->
     return Counts(table, quality, tuple(warnings), d, excluded)
 
 
+def n(count: int, noun: str) -> str:
+    """A count with its noun: n(1, "row") -> "1 row", n(1200, "row") -> "1,200 rows"."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def verb(count: int, singular: str, plural: str) -> str:
+    return singular if count == 1 else plural
+
+
 def _warnings(q: Quality, d: Definition) -> list[str]:
     """Plain sentences for everything that changed how rows were counted."""
     out = []
     if q.missing_ids:
         out.append(
-            f"{q.missing_ids:,} rows have no value in the id column '{d.id}' and were left out."
+            f"{n(q.missing_ids, 'row')} {verb(q.missing_ids, 'has', 'have')} no value in the id "
+            f"column '{d.id}' and {verb(q.missing_ids, 'was', 'were')} left out."
         )
     if q.duplicate_rows:
         out.append(
-            f"{q.duplicate_rows:,} rows repeat an id already seen: {q.rows:,} rows make "
-            f"{q.contacts:,} unique contacts (a contact is a customer if any of its rows "
-            "converted)."
+            f"{n(q.duplicate_rows, 'row')} {verb(q.duplicate_rows, 'repeats', 'repeat')} an id "
+            f"already seen: {n(q.rows, 'row')} make {n(q.contacts, 'unique contact')} (a contact "
+            "is a customer if any of its rows converted)."
         )
     if q.segment_conflicts:
-        rule = "earliest contact date" if d.contact_date else "first row in the file"
+        rule = "row with the earliest contact date" if d.contact_date else "first row in the file"
         out.append(
-            f"{q.segment_conflicts:,} contacts appear with different segment values in different "
-            f"rows; each was given the values of its {rule}."
+            f"{n(q.segment_conflicts, 'contact')} {verb(q.segment_conflicts, 'appears', 'appear')}"
+            f" with different segment values in different rows; the values of the {rule} were "
+            "used."
         )
     if q.flag_conflicts:
         out.append(
-            f"{q.flag_conflicts:,} contacts are marked converted in one row and not in another; "
-            "they count as customers."
+            f"{n(q.flag_conflicts, 'contact')} {verb(q.flag_conflicts, 'is', 'are')} marked "
+            "converted in one row and not in another; counted as customers."
         )
     if q.empty_flags:
         out.append(
-            f"{q.empty_flags:,} contacts have an empty value in '{d.converted}' and count as not "
-            "converted."
+            f"{n(q.empty_flags, 'contact')} {verb(q.empty_flags, 'has', 'have')} an empty value "
+            f"in '{d.converted}'; counted as not converted."
         )
     if q.immature and q.as_of is not None and d.window_days is not None:
         cutoff = q.as_of - timedelta(days=d.window_days)
         out.append(
-            f"{q.immature:,} contacts with a contact date after {cutoff.isoformat()} have not had "
-            f"their full {d.window_days}-day window by {q.as_of.isoformat()} (the as-of date) and "
-            "are left out of the rates, not counted as non-customers."
+            f"{n(q.immature, 'contact')} with a contact date after {cutoff.isoformat()} "
+            f"{verb(q.immature, 'has', 'have')} not had the full {d.window_days}-day window by "
+            f"{q.as_of.isoformat()} (the as-of date); left out of the rates, not counted as "
+            "non-customers."
         )
     if q.missing_contact_dates:
         out.append(
-            f"{q.missing_contact_dates:,} contacts have no contact date, so their window cannot "
-            "be checked; they are left out."
+            f"{n(q.missing_contact_dates, 'contact')} "
+            f"{verb(q.missing_contact_dates, 'has', 'have')} no contact date, so the window "
+            "cannot be checked; left out."
         )
     if q.negative_lags:
         verdict = (
@@ -823,13 +839,13 @@ def _warnings(q: Quality, d: Definition) -> list[str]:
             else "still counted as customers because no window is set"
         )
         out.append(
-            f"{q.negative_lags:,} contacts converted before their contact date (a data-quality "
+            f"{n(q.negative_lags, 'contact')} converted before the contact date (a data-quality "
             f"issue worth checking); {verdict}."
         )
     if q.outside_window:
         out.append(
-            f"{q.outside_window:,} contacts converted more than {d.window_days} days after their "
-            "contact date and are not counted as customers within the window."
+            f"{n(q.outside_window, 'contact')} converted more than {d.window_days} days after the "
+            "contact date; not counted as customers within the window."
         )
     if d.as_of is not None and d.window_days is None:
         out.append("The as-of date only matters with a conversion window; it was ignored.")

@@ -136,17 +136,19 @@ def detect_date_format(
         return DateFormat("temporal")
     if explicit:
         return DateFormat("explicit", explicit)
+    # The first non-empty values, wherever they are: a conversion-date column is often empty
+    # for thousands of rows before its first date.
     sample = (
         frame.select(pl.col(column).cast(pl.String).str.strip_chars())
+        .filter(pl.col(column).is_not_null() & (pl.col(column) != ""))
         .head(SAMPLE_ROWS)
-        .drop_nulls()
-        .filter(pl.col(column) != "")
         .unique()
         .head(5_000)
         .collect()
         .to_series()
     )
     if sample.is_empty():
+        # No value at all: any format reads the column (as all empty).
         return DateFormat("numeric", _NUMERIC_DATE_FORMATS["ymd"])
     parts = sample.str.extract_groups(DATE_PART)
     matched = parts.struct.field("1").is_not_null()
@@ -349,6 +351,12 @@ def detect_roles(frame: pl.LazyFrame, *, sample_rows: int = SAMPLE_ROWS) -> Role
         n for n in dates if n != converted_date and _CONTACT_DATE_NAMES.search(names[n])
     ) or _first(n for n in dates if n != converted_date)
     taken = {id_col, converted, converted_date, contact_date}
+    # A lifecycle-stage column beside a flag restates the outcome: not a segment.
+    taken |= {
+        n
+        for n in sample.columns
+        if _STAGE_NAMES.search(names[n]) and profiles[n]["values"] & set(CUSTOMER_STAGES)
+    }
     segments = _rank_segments(sample, names, profiles, taken)
     return Roles(
         id=id_col,

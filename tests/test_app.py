@@ -148,7 +148,7 @@ def test_an_unreadable_flag_shows_the_values_and_no_traceback():
     at.switch_page("pages/segments.py").run()
     assert not at.exception
     errors = [e.value for e in at.error]
-    assert errors and "'maybe' (1 rows)" in errors[0]
+    assert errors and "'maybe' (1 row)" in errors[0]
 
 
 def test_data_page_shows_preview_roles_and_validation_summary():
