@@ -17,5 +17,5 @@ page = st.navigation(
         st.Page("pages/guide.py", title="Guide", url_path="guide", icon=":material/menu_book:"),
     ]
 )  # fmt: skip
-controls.sidebar()
 page.run()
+controls.sidebar()  # after the page, so an upload on this run is already shown

@@ -107,6 +107,15 @@ def band_colors(bands: Bands) -> tuple[list[str], list[str]]:
     return list(bands.labels), [PALETTE[position] for position in range(len(bands.labels))]
 
 
+def _axis_max(table: pl.DataFrame, bands: Bands, overall_rate: float | None) -> float:
+    """The rate axis' upper end: the highest whisker or line plus a third for the labels."""
+    highest = max(
+        [v for v in table["ci_high"].to_list() if v is not None and v == v]
+        + [bands.strong, overall_rate or 0.0]
+    )
+    return min(1.0, highest * 1.35) if highest < 0.74 else 1.35
+
+
 def selection_field(segment: str) -> str:
     """The field a bar chart's ``pick`` selection reports the clicked segment under.
 
@@ -198,7 +207,8 @@ def bar_chart(
                 type="quantitative",
                 title=x_title,
                 axis=alt.Axis(format=AXIS_RATE_FORMAT),
-                scale=alt.Scale(zero=True),
+                # Room on the right for the rate labels past the whiskers.
+                scale=alt.Scale(domain=[0, _axis_max(table, bands, overall_rate)], nice=False),
             ),
             y=y,
             color=alt.Color(
@@ -206,6 +216,7 @@ def bar_chart(
                 type="nominal",
                 title="Band",
                 scale=alt.Scale(domain=domain, range=colours),
+                legend=alt.Legend(orient="bottom"),
             ),
             tooltip=tooltip,
         )

@@ -34,6 +34,7 @@ import re
 import shutil
 import tempfile
 import threading
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,7 +203,7 @@ def detect_format(path: str | os.PathLike[str], name: str) -> str:
         try:
             with gzip.open(path, "rb") as inner:
                 head = inner.read(_SNIFF)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:
             raise InputError(
                 f"{name} looks gzip-compressed but cannot be decompressed ({error}). "
                 "Compress it again, or upload the uncompressed file."
@@ -343,7 +344,7 @@ def _gunzip(path: Path, name: str, max_bytes: int | None) -> Path:
                         "limit can be raised."
                     )
                 out.write(block)
-    except (OSError, EOFError) as error:
+    except (OSError, EOFError, zlib.error) as error:
         raise InputError(
             f"{name} looks gzip-compressed but cannot be decompressed ({error}). "
             "Compress it again, or upload the uncompressed file."

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
     from conversion.rates import Counts
 
-SEGMENT = "segment"
 PERCENT_COLUMNS = ("rate", "ci_low", "ci_high", "rest_rate")
 POINT_COLUMNS = ("diff", "diff_low", "diff_high")
 
@@ -48,12 +47,18 @@ class Kpis:
     segments: int
 
 
+def label_column(segments: Sequence[str]) -> str:
+    """The column that names a segment: the segment column itself, or "A · B" for two."""
+    return segments[0] if len(segments) == 1 else " · ".join(segments)
+
+
 def with_labels(table: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
-    """Add a ``segment`` column joining the segment values ("Email · Mobile")."""
-    if SEGMENT in segments:
+    """Add the ``label_column`` joining the segment values ("Email · Mobile") when needed."""
+    name = label_column(segments)
+    if name in table.columns:
         return table
     joined = pl.concat_str([pl.col(c) for c in segments], separator=" · ")
-    return table.with_columns(joined.alias(SEGMENT))
+    return table.with_columns(joined.alias(name))
 
 
 def kpis(described: pl.DataFrame, segments: Sequence[str]) -> Kpis:
@@ -69,12 +74,13 @@ def kpis(described: pl.DataFrame, segments: Sequence[str]) -> Kpis:
         return Kpis(overall, None, None, rated.height)
     best = rated.sort(["ci_low", "contacts"], descending=True).row(0, named=True)
     worst = rated.sort(["ci_high", "contacts"], descending=[False, True]).row(0, named=True)
-    return Kpis(overall, _card(best), _card(worst), rated.height)
+    name = label_column(segments)
+    return Kpis(overall, _card(best, name), _card(worst, name), rated.height)
 
 
-def _card(row: dict) -> SegmentCard:
+def _card(row: dict, name: str) -> SegmentCard:
     return SegmentCard(
-        label=row[SEGMENT],
+        label=row[name],
         rate=row["rate"],
         ci_low=row["ci_low"],
         ci_high=row["ci_high"],
@@ -135,13 +141,14 @@ def compare(
     adjust: stats.AdjustMethod = "bh",
     alpha: float = 0.05,
 ) -> Comparison:
-    """Compare segment ``a`` with segment ``b`` (labels as in ``with_labels``).
+    """Compare segment ``a`` with segment ``b`` (values of ``label_column``).
 
     The p-value is adjusted for every pairwise comparison among the table's segments, since an
     analyst picking the two most different segments after looking is making all of them.
     """
     labelled = with_labels(table, segments).filter(pl.col("contacts") > 0)
-    rows = {row[SEGMENT]: row for row in labelled.iter_rows(named=True)}
+    name = label_column(segments)
+    rows = {row[name]: row for row in labelled.iter_rows(named=True)}
     for label in (a, b):
         if label not in rows:
             raise InputError(f"There is no segment '{label}' with contacts to compare.")

@@ -14,7 +14,6 @@ from typing import Literal
 
 import numpy as np
 import polars as pl
-from scipy import stats as sps
 
 from conversion.definition import Bands
 from conversion.errors import InputError
@@ -47,6 +46,14 @@ ADDED_COLUMNS = (
     "low_sample_reason",
     "significant",
 )
+
+
+def _scipy_stats():  # type: ignore[no-untyped-def]
+    """scipy.stats, imported on first use: it costs a second, which a CLI start should not pay
+    before it has data to test."""
+    from scipy import stats
+
+    return stats
 
 
 def _as_float_array(values: object) -> np.ndarray:
@@ -159,7 +166,7 @@ def _pooled_z_arrays(
         z = (x1 / n1 - x2 / n2) / standard_error
     # No spread at all (everyone or no one converted) or an empty group: the test is undefined.
     z = np.where((standard_error > 0) & np.isfinite(standard_error), z, np.nan)
-    p_value = 2.0 * sps.norm.sf(np.abs(z))
+    p_value = 2.0 * _scipy_stats().norm.sf(np.abs(z))
     return z, p_value
 
 
@@ -206,7 +213,7 @@ def _segment_tests(
             p_values[i] = np.nan
         elif use_fisher[i]:
             table = np.array([[x1[i], n1[i] - x1[i]], [x2[i], n2[i] - x2[i]]], dtype=np.int64)
-            p_values[i] = sps.fisher_exact(table, alternative="two-sided").pvalue
+            p_values[i] = _scipy_stats().fisher_exact(table, alternative="two-sided").pvalue
             tests.append("fisher")
         else:
             tests.append("z")
@@ -339,7 +346,7 @@ def chi_square(
     if x.size < 2 or total_customers == 0 or total_customers == n.sum():
         return None
     table = np.vstack([x, n - x])
-    result = sps.chi2_contingency(table, correction=False)
+    result = _scipy_stats().chi2_contingency(table, correction=False)
     min_expected = float(np.min(result.expected_freq))
     return ChiSquare(
         statistic=float(result.statistic),

@@ -18,7 +18,7 @@ if counts is None:
 labels = (
     report.with_labels(counts.table, definition.segments)
     .filter(pl.col("contacts") > 0)
-    .sort("contacts", descending=True)[report.SEGMENT]
+    .sort("contacts", descending=True)[report.label_column(definition.segments)]
     .to_list()
 )
 if len(labels) < 2:

@@ -22,6 +22,7 @@ sort = st.session_state.get("sort", "lower_bound")
 described = stats.describe(counts.table, definition.bands, sort=sort)
 segments = list(definition.segments)
 labelled = report.with_labels(described, segments)
+label = report.label_column(segments)
 
 views.kpi_cards(report.kpis(described, segments), definition.bands)
 views.warnings(counts.warnings)
@@ -31,11 +32,11 @@ bar_tab, share_tab, *grid_tab = st.tabs(
 )
 with bar_tab:
     chart = charts.bar_chart(
-        labelled, report.SEGMENT, definition.bands, counts.customers / max(counts.contacts, 1),
+        labelled, label, definition.bands, counts.customers / max(counts.contacts, 1),
         selectable=True,
     )  # fmt: skip
     picked = st.altair_chart(chart, on_select="rerun", key="bar_pick", width="stretch")
-    views.remember_pick(picked, charts.selection_field(report.SEGMENT))
+    views.remember_pick(picked, charts.selection_field(label))
     st.caption(
         "Bars: conversion rate, coloured and labelled by band; whiskers: 95 % Wilson interval; "
         "dashed line: overall rate. Click a bar to pick it for the Compare page."
@@ -45,7 +46,7 @@ with share_tab:
         "Share of", ["customers", "contacts"], default="customers", key="share", required=True
     )
     donut = st.toggle("Donut", True, key="donut")
-    st.altair_chart(charts.pie_chart(labelled, report.SEGMENT, share, donut=donut))
+    st.altair_chart(charts.pie_chart(labelled, label, share, donut=donut))
 if grid_tab:
     with grid_tab[0]:
         st.altair_chart(charts.heatmap(described, segments[0], segments[1], definition.bands))

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 MAX_CACHED_RESULTS = 32
 MAX_CACHED_TABLES = 4
-UPLOAD_LIMIT_BYTES = 500 * 1024 * 1024
+UPLOAD_LIMIT_MB = 500  # matches server.maxUploadSize in .streamlit/config.toml
+UPLOAD_LIMIT_BYTES = UPLOAD_LIMIT_MB * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -136,8 +137,8 @@ def load_upload(uploaded: UploadedFile, *, sheet: str | None = None) -> io.Table
     data = uploaded.getvalue()
     if len(data) > UPLOAD_LIMIT_BYTES:
         st.error(
-            f"{uploaded.name} is {len(data) / 1e6:,.0f} MB; the limit is "
-            f"{UPLOAD_LIMIT_BYTES / 1e6:,.0f} MB. Export fewer columns or rows, or use the "
+            f"{uploaded.name} is {len(data) / 2**20:,.0f} MB; the limit is "
+            f"{UPLOAD_LIMIT_MB:,} MB. Export fewer columns or rows, or use the "
             "`conversion` command on your own machine."
         )
         return None

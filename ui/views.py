@@ -41,11 +41,11 @@ def kpi_cards(k: report.Kpis, bands: Bands) -> None:
     with cards[3]:
         if k.best and k.worst:
             st.metric(
-                "Best segment (surely at least)",
+                "Best segment",
                 f"{k.best.ci_low:.1%}",
                 help=f"{k.best.label}: {k.best.customers:,}/{k.best.contacts:,} = "
-                f"{k.best.rate:.1%}. Judged by the interval's lower bound, so a tiny segment "
-                "with a lucky streak does not win.",
+                f"{k.best.rate:.1%}; shown is its interval's lower bound (surely at least this "
+                "good), so a tiny segment with a lucky streak does not win.",
                 border=True,
             )
             st.caption(f"Best: {k.best.label} · worst: {k.worst.label} ({k.worst.rate:.1%})")

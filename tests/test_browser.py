@@ -1,0 +1,306 @@
+"""Real-browser tests: start ``streamlit run app.py`` and drive it with Chromium (playwright).
+
+Selectors are those of Streamlit 1.67's DOM: ``stSidebarNavLink``, ``stRadio``,
+``stFileUploader``, ``stMultiSelect`` (tags carry ``data-tag`` and an ``aria-label``), ``stMetric``
+/ ``stMetricValue``, ``stVegaLiteChart`` (the vega-embed element itself, holding ``svg.marks``),
+``stDataFrame`` (a canvas grid, plus an accessible ``<table>`` with the raw cell values),
+``stAlertContentError`` and ``stException``. Screenshots go to ``tests/artifacts/``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from conftest import CHROMIUM_ARGS
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+STARTUP_SECONDS = 60
+TIMEOUT_MS = 20_000  # for any single wait in the page
+VIEWPORT = {"width": 1400, "height": 1000}
+
+# A CRM export with hand-countable numbers: (customers, contacts) per lead source.
+LEADS = {"Webinar": (12, 40), "Ads": (3, 60), "Referral": (10, 25), "Trade show": (5, 25)}
+CONTACTS = sum(n for _, n in LEADS.values())  # 150
+CUSTOMERS = sum(c for c, _ in LEADS.values())  # 30 -> 20.0 %
+# Text drawn in the bar chart: bar labels (rate and band), thresholds, the overall rate.
+BAR_LABELS = ("30.0% strong", "5.0% poor", "strong ≥ 20%", "moderate ≥ 10%", "overall 20.0%")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def app_url(browser_requirements, tmp_path_factory):
+    """``streamlit run app.py`` on a free local port; yields its URL, stops it afterwards."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while not _healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = log_path.read_text(errors="replace")[-3000:]
+                pytest.fail(
+                    f"streamlit did not become healthy at {url} within {STARTUP_SECONDS} s "
+                    f"(exit code {process.poll()}):\n{output}"
+                )
+            time.sleep(0.3)
+        yield url
+    finally:
+        _stop(process)
+
+
+@pytest.fixture(scope="module")
+def browser(browser_requirements):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=browser_requirements, args=CHROMIUM_ARGS, timeout=30_000
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A fresh browser context (so a fresh Streamlit session) on the app's default page."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    tab.goto(app_url, timeout=30_000)
+    _wait_for_title(tab, "Conversion by segment")
+    yield tab
+    context.close()
+
+
+def _wait_for_title(page, title: str) -> None:
+    page.get_by_role("heading", name=title, exact=True).wait_for(timeout=30_000)
+
+
+def _wait_for_idle(page) -> None:
+    """Until the script run ends (the status widget shows while Streamlit is running)."""
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=TIMEOUT_MS)
+
+
+def _assert_no_exception(page) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]'
+    ).first.inner_text()
+    assert "Traceback" not in page.locator("body").inner_text()
+
+
+def _screenshot(page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside ``stMain``, so grow the viewport to fit it."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    height = page.evaluate(
+        "() => Math.max(...['stMain', 'stMainBlockContainer', 'stSidebarContent']"
+        ".map(t => document.querySelector(`[data-testid=${t}]`)?.scrollHeight ?? 0))"
+    )
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, 1000), 8000)})
+    page.wait_for_timeout(600)  # let vega-embed re-lay out at the new size
+    page.screenshot(path=ARTIFACTS / name, full_page=True)
+    page.set_viewport_size(VIEWPORT)
+
+
+def _go_to(page, label: str, title: str) -> None:
+    """Client-side navigation through the sidebar (a URL load would start a new session)."""
+    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=label).click()
+    _wait_for_title(page, title)
+    _wait_for_idle(page)
+
+
+def _upload(page, path: Path) -> None:
+    _go_to(page, "Data", "Data")
+    page.locator('[data-testid="stRadio"]').get_by_text("Upload a file", exact=True).click()
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(
+        has_text="Contacts / leads file"
+    )
+    uploader.locator('input[type="file"]').set_input_files(path)
+
+
+def _metric_card(page, label: str):
+    label_text = page.locator('[data-testid="stMetricLabel"]').get_by_text(label, exact=True)
+    return page.locator('[data-testid="stMetric"]').filter(has=label_text)
+
+
+def _metric(page, label: str) -> str:
+    return _metric_card(page, label).locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def _visible_chart(page):
+    chart = page.locator('[data-testid="stVegaLiteChart"]:visible')
+    chart.locator("svg.marks, canvas").first.wait_for(timeout=TIMEOUT_MS)
+    return chart
+
+
+def _mark_counts(chart, kind: str) -> list[int]:
+    """The number of drawn items in each Vega mark group of ``kind`` (rect, rule, arc…)."""
+    return chart.evaluate(
+        "(e, kind) => Array.from(e.querySelectorAll(`g.mark-${kind}.role-mark`))"
+        ".map(g => g.querySelectorAll(':scope > path, :scope > line').length)",
+        kind,
+    )
+
+
+def _crm_export(path: Path) -> Path:
+    """A CRM-style export: BOM, spaces in headers, Y/N flags, one row per contact."""
+    lines = ["Record ID,Lead Source,Country,Converted"]
+    record = 5000
+    for source, (customers, contacts) in LEADS.items():
+        for i in range(contacts):
+            record += 1
+            country = ("France", "Germany", "Spain")[record % 3]
+            lines.append(f"{record},{source},{country},{'Y' if i < customers else 'N'}")
+    path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    return path
+
+
+def test_upload_then_segments_charts_and_table(page, tmp_path):
+    from playwright.sync_api import expect
+
+    _assert_no_exception(page)
+    _upload(page, _crm_export(tmp_path / "crm_export.csv"))
+
+    _wait_for_title(page, "Preview of crm_export.csv")
+    _wait_for_idle(page)
+    _metric_card(page, "Rows").wait_for()
+    assert _metric(page, "Rows") == str(CONTACTS)
+    assert _metric(page, "Unique contacts") == str(CONTACTS)
+    _assert_no_exception(page)
+    _screenshot(page, "data.png")
+
+    _go_to(page, "Segments", "Conversion by segment")
+    picker = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Break down by")
+    if picker.locator('[data-tag][aria-label="Lead Source"]').count() == 0:
+        for remove in picker.get_by_role("button", name="Remove").all():
+            remove.click()
+            _wait_for_idle(page)
+        picker.get_by_role("combobox").click()
+        page.get_by_role("option", name="Lead Source", exact=True).click()
+        page.keyboard.press("Escape")
+        _wait_for_idle(page)
+    assert picker.locator("[data-tag]").evaluate_all(
+        "tags => tags.map(t => t.getAttribute('aria-label'))"
+    ) == ["Lead Source"]
+
+    # KPI cards: 30 customers of 150 contacts.
+    assert _metric(page, "Overall conversion rate") == "20.0%"
+    assert _metric(page, "Contacts") == "150"
+    assert _metric(page, "Customers") == "30"
+
+    # Bar chart: one bar per lead source, the two band thresholds and the overall rate.
+    bars = _visible_chart(page)
+    assert bars.count() == 1
+    if bars.locator("svg.marks").count():
+        for label in BAR_LABELS:
+            expect(bars).to_contain_text(label)
+        rects = _mark_counts(bars, "rect")
+        assert len(LEADS) in rects, rects  # the bars (and the whisker caps)
+        assert _mark_counts(bars, "rule").count(1) >= 3  # 2 thresholds + the overall line
+    _screenshot(page, "segments.png")
+
+    # Results table: st.dataframe draws on a canvas, but keeps an accessible table in the DOM.
+    grid = page.locator('[data-testid="stDataFrame"]')
+    webinar_row = grid.locator("table tr").filter(has_text="Webinar")
+    webinar_row.wait_for(state="attached")
+    header = grid.locator("table tr").first.locator("th, td").all_inner_texts()
+    cells = dict(zip(header, webinar_row.locator("th, td").all_inner_texts(), strict=False))
+    assert cells["Contacts"] == "40"
+    assert cells["Customers"] == "12"
+    assert float(cells["Rate %"]) == pytest.approx(30.0)
+
+    # The same figures through the table's CSV download.
+    with page.expect_download(timeout=TIMEOUT_MS) as download:
+        page.get_by_role("button", name="Download table (CSV)").click()
+    assert download.value.suggested_filename == "crm_export_by_segment.csv"
+    with open(download.value.path(), encoding="utf-8", newline="") as handle:
+        rows = {row["Lead Source"]: row for row in csv.DictReader(handle)}
+    assert set(rows) == set(LEADS)
+    assert (rows["Webinar"]["contacts"], rows["Webinar"]["customers"]) == ("40", "12")
+    assert float(rows["Webinar"]["rate_pct"]) == pytest.approx(30.0)
+    assert float(rows["Ads"]["rate_pct"]) == pytest.approx(5.0)
+
+    # Pie / donut of the share of customers: one slice per source with customers.
+    page.get_by_role("tab", name="Share of customers").click()
+    pie = _visible_chart(page)
+    assert pie.count() == 1
+    if pie.locator("svg.marks").count():
+        expect(pie).to_contain_text("40.0%")  # Webinar: 12 of the 30 customers
+        assert _mark_counts(pie, "arc") == [len(LEADS)]
+    _assert_no_exception(page)
+    _screenshot(page, "share.png")
+
+
+BAD_UPLOADS = [
+    pytest.param("nul_bytes.csv", b"\x00\x01\x02\xff" * 512, id="nul-bytes"),
+    pytest.param("zip_renamed.csv", b"PK\x03\x04" + bytes(range(256)) * 4, id="zip-renamed"),
+    pytest.param("corrupt_gzip.csv", b"\x1f\x8b\x08\x00" + b"\x00" * 100, id="corrupt-gzip"),
+]
+
+
+@pytest.mark.parametrize(("name", "content"), BAD_UPLOADS)
+def test_bad_upload_shows_an_error_not_a_traceback(page, tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    _upload(page, path)
+    _wait_for_idle(page)
+    error = page.locator('[data-testid="stAlertContentError"]').filter(has_text=name)
+    problems = page.locator('[data-testid="stAlertContentError"], [data-testid="stException"]')
+    problems.first.wait_for(timeout=TIMEOUT_MS)
+    _screenshot(page, f"bad_upload_{path.stem}.png")
+    _assert_no_exception(page)
+    assert error.count() == 1, problems.all_inner_texts()
+    # The previous dataset stays in use.
+    assert page.get_by_text("Still using: Newsletter sign-ups").count() == 1

@@ -1,0 +1,353 @@
+"""Tests for conversion.roles: role detection, flag spellings and date formats."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+
+import polars as pl
+import pytest
+
+from conversion.errors import InputError
+from conversion.roles import (
+    DateFormat,
+    date_expr,
+    detect_date_format,
+    detect_roles,
+    flag_expr,
+    parse_customer_values,
+    unrecognised_flag_expr,
+)
+
+# ---------------------------------------------------------------------------------------------
+# detect_roles
+
+
+def _crm_export(rows: int = 60) -> pl.LazyFrame:
+    rng = random.Random(7)
+    stages = ["subscriber", "lead", "opportunity", "customer"]
+    stage = [rng.choice(stages) for _ in range(rows)]
+    return pl.LazyFrame(
+        {
+            "Record ID": [str(15000000 + 7 * i) for i in range(rows)],
+            "First Name": [f"Name{i}" for i in range(rows)],
+            "Lead Source": [rng.choice(["Ads", "Webinar", "Referral"]) for _ in range(rows)],
+            "Original Source": [rng.choice(["Organic Search", "Paid Search"]) for _ in range(rows)],
+            "Lifecycle Stage": stage,
+            "Create Date": [f"2024-{1 + i % 12:02d}-{1 + i % 28:02d} 09:30" for i in range(rows)],
+            "Became a Customer Date": [
+                f"2025-{1 + i % 12:02d}-{1 + i % 28:02d} 10:00" if s == "customer" else ""
+                for i, s in enumerate(stage)
+            ],
+            "Converted": ["Y" if s == "customer" else "N" for s in stage],
+        }
+    )
+
+
+def test_crm_headers_give_id_flag_dates_and_segments() -> None:
+    roles = detect_roles(_crm_export())
+    assert roles.id == "Record ID"
+    assert roles.converted == "Converted"
+    assert roles.customer_values == ()
+    assert roles.contact_date == "Create Date"
+    assert roles.converted_date == "Became a Customer Date"
+    assert {"Lead Source", "Original Source"} <= set(roles.segments)
+    for taken in ("Record ID", "Converted", "Create Date", "Became a Customer Date", "First Name"):
+        assert taken not in roles.segments
+    assert set(roles.date_columns) == {"Create Date", "Became a Customer Date"}
+    assert roles.contacts_column is None and roles.customers_column is None
+
+
+def test_crm_sample_file_roles() -> None:
+    from conversion import io
+
+    table = io.load("sample_data/crm_contacts_export.csv")
+    roles = detect_roles(table.frame)
+    assert roles.id == "Record ID"
+    assert roles.converted == "Converted"
+    assert roles.contact_date == "Create Date"
+    assert roles.converted_date == "Became a Customer Date"
+    assert {"Original Source", "Country"} <= set(roles.segments)
+    assert "Email" not in roles.segments
+
+
+def _bank_table(rows: int = 400) -> pl.LazyFrame:
+    """Columns of the UCI bank-marketing table, as a CSV export gives them: all text."""
+    rng = random.Random(20251031)
+    jobs = [
+        "admin.",
+        "blue-collar",
+        "entrepreneur",
+        "housemaid",
+        "management",
+        "retired",
+        "self-employed",
+        "services",
+        "student",
+        "technician",
+        "unemployed",
+        "unknown",
+    ]
+
+    def pick(values: list[str]) -> list[str]:
+        return [rng.choice(values) for _ in range(rows)]
+
+    def ints(low: int, high: int) -> list[str]:
+        return [str(rng.randint(low, high)) for _ in range(rows)]
+
+    return pl.LazyFrame(
+        {
+            "age": ints(18, 95),
+            "job": pick(jobs),
+            "marital": pick(["married", "single", "divorced"]),
+            "education": pick(["primary", "secondary", "tertiary", "unknown"]),
+            "default": pick(["yes", "no"]),
+            "balance": ints(-2000, 60000),
+            "housing": pick(["yes", "no"]),
+            "loan": pick(["yes", "no"]),
+            "contact": pick(["cellular", "telephone", "unknown"]),
+            "day": ints(1, 31),
+            "month": pick(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug"]),
+            "duration": ints(0, 3000),
+            "campaign": ints(1, 12),
+            "pdays": ints(-1, 800),
+            "previous": ints(0, 6),
+            "poutcome": pick(["unknown", "failure", "other", "success"]),
+            "y": pick(["yes", "no", "no", "no", "no"]),
+        }
+    )
+
+
+def test_bank_table_flag_is_y() -> None:
+    roles = detect_roles(_bank_table())
+    assert roles.converted == "y"
+    assert roles.customer_values == ()
+
+
+def test_bank_table_has_no_id_and_no_dates() -> None:
+    roles = detect_roles(_bank_table())
+    assert roles.id is None  # not age, balance or duration
+    assert roles.contact_date is None and roles.converted_date is None
+    assert roles.date_columns == ()
+
+
+def test_bank_table_segments_lead_with_job_marital_education() -> None:
+    roles = detect_roles(_bank_table())
+    assert roles.segments[:3] == ("job", "marital", "education")
+    assert "y" not in roles.segments
+    for continuous in ("balance", "duration"):
+        assert continuous not in roles.segments
+
+
+def test_lifecycle_stage_without_flag_is_chosen_with_customer_value() -> None:
+    frame = pl.LazyFrame(
+        {
+            "Email": [f"p{i}@example.org" for i in range(8)],
+            "Country": ["FR", "DE"] * 4,
+            "Lifecycle Stage": [
+                "subscriber",
+                "lead",
+                "customer",
+                "opportunity",
+                "lead",
+                "customer",
+                "marketingqualifiedlead",
+                "lead",
+            ],
+        }
+    )
+    roles = detect_roles(frame)
+    assert roles.converted == "Lifecycle Stage"
+    assert roles.customer_values == ("customer",)
+    assert roles.id == "Email"
+    assert "Country" in roles.segments
+
+
+def test_pre_aggregated_table_is_detected() -> None:
+    frame = pl.LazyFrame(
+        {
+            "campaign": ["Spring", "Summer", "Autumn"],
+            "channel": ["Email", "Webinar", "Email"],
+            "contacts": ["1840", "620", "300"],
+            "customers": ["198", "126", "12"],
+        }
+    )
+    roles = detect_roles(frame)
+    assert roles.contacts_column == "contacts"
+    assert roles.customers_column == "customers"
+    assert set(roles.segments) == {"campaign", "channel"}
+    assert roles.converted is None
+
+
+def test_pre_aggregated_sample_is_detected() -> None:
+    from conversion import io
+
+    roles = detect_roles(io.load("sample_data/campaign_summary.csv").frame)
+    assert (roles.contacts_column, roles.customers_column) == ("contacts", "customers")
+    assert "channel" in roles.segments
+
+
+def test_count_named_columns_with_text_are_not_pre_aggregated() -> None:
+    frame = pl.LazyFrame({"seg": ["a", "b"], "contacts": ["x", "y"], "customers": ["1", "0"]})
+    assert detect_roles(frame).contacts_column is None
+
+
+# ---------------------------------------------------------------------------------------------
+# flag_expr
+
+SPELLINGS = [
+    ("Y", True), ("y", True), ("N", False), ("yes", True), ("YES", True), ("No", False),
+    ("TRUE", True), ("true", True), ("False", False), ("T", True), ("f", False),
+    ("1", True), ("0", False), ("1.0", True), ("0.0", False),
+    ("won", True), ("Lost", False), ("Closed Won", True), ("closed-lost", False),
+    ("ClosedWon", True), ("converted", True), ("not converted", False),
+    ("customer", True), ("lead", False), ("subscribed", True), ("unsubscribed", False),
+    ("  yes  ", True), ("\tNo", False),
+    ("", None), ("   ", None), (None, None), ("maybe", None), ("2", None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("value", "expected"), SPELLINGS)
+def test_flag_expr_reads_the_usual_spellings(value: str | None, expected: bool | None) -> None:
+    frame = pl.DataFrame({"flag": [value]}, schema={"flag": pl.String})
+    assert frame.select(flag_expr("flag", pl.String)).item() is expected
+
+
+def test_flag_expr_on_boolean_and_numeric_columns() -> None:
+    frame = pl.DataFrame(
+        {
+            "b": [True, False, None],
+            "i": [1, 0, 2],
+            "f": [1.0, 0.0, None],
+        }
+    )
+    out = frame.select(
+        flag_expr("b", pl.Boolean).alias("b"),
+        flag_expr("i", pl.Int64).alias("i"),
+        flag_expr("f", pl.Float64).alias("f"),
+    )
+    assert out["b"].to_list() == [True, False, None]
+    assert out["i"].to_list() == [True, False, None]
+    assert out["f"].to_list() == [True, False, None]
+
+
+def test_flag_expr_with_customer_values() -> None:
+    frame = pl.DataFrame({"stage": ["Customer", " customer ", "lead", "evangelist", "", None]})
+    out = frame.select(flag_expr("stage", pl.String, ["customer"])).to_series().to_list()
+    assert out == [True, True, False, False, None, None]
+    both = frame.select(flag_expr("stage", pl.String, ["customer", "Evangelist"]))
+    assert both.to_series().to_list() == [True, True, False, True, None, None]
+
+
+def test_unrecognised_flag_values_are_marked() -> None:
+    frame = pl.DataFrame({"flag": ["yes", "maybe", "", None, "no", "pending"]})
+    marked = frame.select(unrecognised_flag_expr("flag", pl.String)).to_series().to_list()
+    assert marked == [False, True, False, False, False, True]
+
+
+def test_parse_customer_values_splits_commas() -> None:
+    assert parse_customer_values(["customer, evangelist", " won "]) == (
+        "customer",
+        "evangelist",
+        "won",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# detect_date_format
+
+
+def _read(values: list, **kwargs) -> tuple[DateFormat, list]:
+    frame = pl.LazyFrame({"d": values})
+    fmt = detect_date_format(frame, "d", **kwargs)
+    return fmt, frame.select(date_expr("d", fmt)).collect().to_series().to_list()
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["2018-02-26", "2019-12-01"], [date(2018, 2, 26), date(2019, 12, 1)]),
+        (["2018-02-26 19:58:00", "2019-12-01T08:00"], [date(2018, 2, 26), date(2019, 12, 1)]),
+        (["26-02-2018 19:58", "01-03-2018 07:05"], [date(2018, 2, 26), date(2018, 3, 1)]),
+        (["26/02/2018", "01/03/2018"], [date(2018, 2, 26), date(2018, 3, 1)]),
+        (["02/26/2018", "03/01/2018"], [date(2018, 2, 26), date(2018, 3, 1)]),
+        (["02/26/2018 7:05 PM", "12/01/2018"], [date(2018, 2, 26), date(2018, 12, 1)]),
+        (["26.02.2018", "01.03.2018"], [date(2018, 2, 26), date(2018, 3, 1)]),
+        (["26/02/18", "01/03/18"], [date(2018, 2, 26), date(2018, 3, 1)]),
+        (["02/26/18", "03/01/18"], [date(2018, 2, 26), date(2018, 3, 1)]),
+        (["26-Feb-2018", "01-Mar-2018"], [date(2018, 2, 26), date(2018, 3, 1)]),
+        (["Feb 26, 2018", "Mar 1, 2018"], [date(2018, 2, 26), date(2018, 3, 1)]),
+        (["26 February 2018", "1 March 2018"], [date(2018, 2, 26), date(2018, 3, 1)]),
+    ],
+)
+def test_date_formats_are_detected_from_values(values: list[str], expected: list[date]) -> None:
+    _, dates = _read(values)
+    assert dates == expected
+
+
+def test_empty_values_stay_empty() -> None:
+    _, dates = _read(["26-02-2018", None, "", "01-03-2018"])
+    assert dates == [date(2018, 2, 26), None, None, date(2018, 3, 1)]
+
+
+def test_typed_dates_are_used_as_they_are() -> None:
+    fmt, dates = _read([date(2020, 1, 2), date(2020, 5, 6)])
+    assert fmt.kind == "temporal"
+    assert dates == [date(2020, 1, 2), date(2020, 5, 6)]
+    fmt, dates = _read([datetime(2020, 1, 2, 23, 59), datetime(2020, 5, 6, 0, 1)])
+    assert fmt.kind == "temporal"
+    assert dates == [date(2020, 1, 2), date(2020, 5, 6)]
+
+
+def test_explicit_format_is_used() -> None:
+    fmt, dates = _read(["01/02/2020", "03/04/2020"], explicit="%m/%d/%Y")
+    assert fmt == DateFormat("explicit", "%m/%d/%Y")
+    assert dates == [date(2020, 1, 2), date(2020, 3, 4)]
+    _, dates = _read(["01/02/2020 10:30"], explicit="%d/%m/%Y %H:%M")
+    assert dates == [date(2020, 2, 1)]
+
+
+def test_ambiguous_dates_raise_and_mention_date_format() -> None:
+    frame = pl.LazyFrame({"signup": ["01/02/2020", "03/04/2020", "12/11/2020"]})
+    with pytest.raises(InputError) as error:
+        detect_date_format(frame, "signup", source="leads.csv")
+    message = str(error.value)
+    assert "--date-format" in message
+    assert "'signup'" in message and "leads.csv" in message
+    assert "01/02/2020" in message
+
+
+def test_text_that_is_not_dates_raises() -> None:
+    frame = pl.LazyFrame({"when": ["soon", "later", "never"]})
+    with pytest.raises(InputError, match="--date-format") as error:
+        detect_date_format(frame, "when", source="x.csv")
+    assert "'when'" in str(error.value)
+
+
+def test_whole_column_decides_day_first_after_ambiguous_rows() -> None:
+    values = ["01/02/2020"] * 25_000 + ["13/01/2020"]
+    fmt, dates = _read(values)
+    assert fmt.kind == "numeric"
+    assert dates[0] == date(2020, 2, 1)
+    assert dates[-1] == date(2020, 1, 13)
+
+
+def test_whole_column_decides_month_first_after_ambiguous_rows() -> None:
+    values = ["01/02/2020"] * 25_000 + ["01/13/2020"]
+    _, dates = _read(values)
+    assert dates[0] == date(2020, 1, 2)
+    assert dates[-1] == date(2020, 1, 13)
+
+
+def test_whole_column_still_ambiguous_raises() -> None:
+    frame = pl.LazyFrame({"d": ["01/02/2020"] * 25_000 + ["03/04/2021"]})
+    with pytest.raises(InputError, match="--date-format"):
+        detect_date_format(frame, "d")
+
+
+def test_sparse_column_is_decided_from_its_later_values() -> None:
+    values = [None] * 25_000 + ["26-02-2018 19:58", "01-03-2018 10:00"]
+    frame = pl.LazyFrame({"d": values}, schema={"d": pl.String})
+    fmt = detect_date_format(frame, "d")
+    dates = frame.select(date_expr("d", fmt)).collect().to_series().to_list()
+    assert dates[-2:] == [date(2018, 2, 26), date(2018, 3, 1)]
