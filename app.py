@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from ui import controls
+from ui import controls, links
 
 st.set_page_config(page_title="Conversion by Segment", page_icon="📊", layout="wide")
+links.display_defaults()
+links.apply_link()
 
 page = st.navigation(
     [
@@ -17,5 +19,7 @@ page = st.navigation(
         st.Page("pages/guide.py", title="Guide", url_path="guide", icon=":material/menu_book:"),
     ]
 )  # fmt: skip
+links.show_notices()
 page.run()
 controls.sidebar()  # after the page, so an upload on this run is already shown
+links.sync_url(controls.safe_bands())

@@ -43,10 +43,10 @@ with bar_tab:
     )
 with share_tab:
     share = st.segmented_control(
-        "Share of", ["customers", "contacts"], default="customers", key="share", required=True
+        "Share of", ["customers", "contacts"], key="share", required=True, persist_state="session"
     )
-    donut = st.toggle("Donut", True, key="donut")
-    st.altair_chart(charts.pie_chart(labelled, label, share, donut=donut))
+    donut = st.toggle("Donut", key="donut", persist_state="session")
+    st.altair_chart(charts.pie_chart(labelled, label, share or "customers", donut=donut))
 if grid_tab:
     with grid_tab[0]:
         st.altair_chart(charts.heatmap(described, segments[0], segments[1], definition.bands))
@@ -57,7 +57,9 @@ st.selectbox(
     ["lower_bound", "rate", "contacts", "segment"],
     format_func=views.SORT_LABELS.get,
     key="sort",
+    persist_state="session",
 )
 views.results_table(described, segments)
 views.overall_test_note(stats.overall(counts.table))
 views.table_downloads(described, segments, data.name)
+views.share_box(counts.table)

@@ -17,7 +17,7 @@ if definition.pre_aggregated or not definition.contact_date:
 left, right = st.columns([1, 3])
 with left:
     period = st.segmented_control(
-        "Cohort", ["month", "week", "quarter"], default="month", key="period", required=True
+        "Cohort", ["month", "week", "quarter"], key="period", required=True
     )
 with right:
     options = ["Overall", *[s for s in definition.segments if s != definition.contact_date]]

@@ -247,3 +247,47 @@ def test_a_numeric_column_is_binned_into_quantiles():
     table = at.dataframe[0].value
     assert len(table) == 5
     assert table["Contacts"].sum() == 600
+
+
+def test_a_link_opens_the_same_view_and_ignores_bad_values():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params.update(
+        {"sample": "web", "seg": "month", "bands": "ecommerce", "top": "lots", "chart": "pie"}
+    )
+    at.run()
+    assert not at.exception and not at.error
+    assert at.session_state["dataset"].name == "Web sessions"
+    table = at.dataframe[0].value
+    assert "month" in table.columns
+    assert set(table["Band"]) <= {"top", "average", "below average"}
+    assert at.toggle(key="donut").value is False
+    assert any("top='lots'" in w.value for w in at.warning)
+    # The address bar follows the view: the bad value is gone, the good ones stay.
+    assert at.query_params["sample"] == "web"
+    assert "top" not in at.query_params
+
+
+def test_a_snapshot_link_reproduces_the_table_without_the_file():
+    at = upload(run_app(), "crm.csv", crm_export())
+    at.switch_page("pages/segments.py").run()
+    link = at.code[0].value
+    assert "snapshot=" in link
+    query = dict(pair.split("=", 1) for pair in link.split("?", 1)[1].split("&"))
+    fresh = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    fresh.query_params["snapshot"] = query["snapshot"]
+    fresh.run()
+    assert not fresh.exception and not fresh.error
+    assert fresh.session_state["dataset"].name == "crm.csv (snapshot)"
+    assert metric(fresh, "Overall conversion rate") == "20.0%"
+    table = fresh.dataframe[0].value.set_index("Lead Source")
+    assert table.loc["Webinar", "Rate %"] == pytest.approx(30.0)
+    assert table.loc["Ads", "Customers"] == 3
+
+
+def test_a_tampered_snapshot_link_shows_a_message_and_the_sample():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["snapshot"] = "1.eJwrzs9NVSjPL8pJ"
+    at.run()
+    assert not at.exception
+    assert "cannot be opened" in at.error[0].value
+    assert metric(at, "Contacts")

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from conversion import report
+from conversion.errors import InputError
+from ui import state
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -129,3 +131,21 @@ def table_downloads(described: pl.DataFrame, segments: Sequence[str], name: str)
         file_name=safe_file_name(name, "_by_segment.xlsx"),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+def share_box(counts_table: pl.DataFrame) -> None:
+    """A link that reopens this view: the view's settings, plus the counts for uploaded data."""
+    from ui import controls, links
+
+    with st.expander("Share this view", icon=":material/share:"):
+        try:
+            url = links.share_link(controls.safe_bands(), counts_table)
+        except InputError as error:
+            st.error(str(error))
+            return
+        st.code(url, language=None, wrap_lines=True)
+        if state.dataset().sample is None:
+            st.caption(
+                "For an uploaded file the link carries the per-segment counts only (no rows of "
+                "your data), so a colleague sees this table and these charts without the file."
+            )
