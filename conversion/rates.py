@@ -954,3 +954,64 @@ def _read_error(error: Exception, contacts: io.Table, orders: io.Table | None) -
     if orders is not None and "could not be read completely" in str(message):
         return io.input_error(error, orders)
     return message
+
+
+def time_to_convert(
+    contacts: pl.LazyFrame,
+    definition: Definition,
+    orders: pl.LazyFrame | None = None,
+    *,
+    source: str = "the contacts table",
+    orders_source: str = "the orders table",
+) -> tuple[pl.DataFrame, date]:
+    """Days from contact to conversion (or to the as-of date, censored), counted per segment.
+
+    Returns a small table — the segment columns, ``days``, ``converted`` (the event) and
+    ``contacts`` — for Kaplan–Meier curves, and the as-of date used. Every contact with a contact
+    date takes part, mature or not: censoring is how the curve handles contacts still waiting.
+    Contacts that converted before their contact date are left out (a data-quality issue that
+    ``count`` reports).
+    """
+    if definition.contact_date is None or not (
+        definition.converted_date or _orders_dated(definition)
+    ):
+        raise InputError(
+            "Time to convert needs a contact date and a conversion date (or the orders' date)."
+        )
+    # Count with an open-ended window: the same reading of rows as the rates themselves.
+    timing = definition.with_changes(window_days=None, top_k=None)
+    schema = contacts.collect_schema()
+    _check_columns(schema.names(), _contact_columns(timing), source)
+    _check_evidence(timing, orders)
+    formats = _date_formats(contacts, timing, source)
+    checks: list[_Check] = []
+    frame = _per_contact(_row_frame(contacts, timing, schema, formats, checks, source), timing)
+    if orders is not None and timing.orders is not None:
+        frame = _join_orders(frame, orders, timing, [], orders_source)
+    contact_date, converted_date = pl.col(_CONTACT_DATE), pl.col(_CONVERTED_DATE)
+    latest = (
+        pl.lit(timing.as_of, dtype=pl.Date)
+        if timing.as_of is not None
+        else pl.max_horizontal(contact_date.max(), converted_date.max())
+    )
+    # Evaluated once over all contacts, before any filter or grouping.
+    frame = frame.with_columns(latest.alias(_AS_OF))
+    as_of = pl.col(_AS_OF)
+    flag = pl.col(_FLAG).fill_null(False) if timing.converted else pl.lit(True)
+    event = flag & converted_date.is_not_null() & (converted_date <= as_of)
+    lag = (converted_date - contact_date).dt.total_days()
+    days = pl.when(event).then(lag).otherwise((as_of - contact_date).dt.total_days())
+    segments = [pl.col(c).fill_null(MISSING) for c in timing.segments]
+    keep = contact_date.is_not_null() & (contact_date <= as_of) & ~(event & (lag < 0))
+    if timing.id is not None:
+        keep = keep & pl.col(_ID).is_not_null()
+    table = (
+        frame.with_columns(segments)
+        .filter(keep)
+        .group_by([*timing.segments, days.alias("days"), event.alias("converted")])
+        .agg(pl.len().cast(pl.Int64).alias("contacts"), as_of.first().alias("as_of"))
+        .sort([*timing.segments, "days", "converted"])
+        .collect()
+    )
+    used = timing.as_of or (table["as_of"].max() if table.height else None)
+    return table.drop("as_of").with_columns(pl.col("days").cast(pl.Int64)), used
