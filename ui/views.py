@@ -30,7 +30,7 @@ SORT_LABELS = {
 
 def kpi_cards(k: report.Kpis, bands: Bands) -> None:
     overall = k.overall
-    cards = st.columns(4)
+    cards = st.columns(5)
     cards[0].metric(
         "Overall conversion rate",
         f"{overall.rate:.1%}" if overall.contacts else "–",
@@ -40,19 +40,29 @@ def kpi_cards(k: report.Kpis, bands: Bands) -> None:
     )
     cards[1].metric("Contacts", f"{overall.contacts:,}", border=True)
     cards[2].metric("Customers", f"{overall.customers:,}", border=True)
-    with cards[3]:
-        if k.best and k.worst:
-            st.metric(
-                "Best segment",
-                f"{k.best.ci_low:.1%}",
-                help=f"{k.best.label}: {k.best.customers:,}/{k.best.contacts:,} = "
-                f"{k.best.rate:.1%}; shown is its interval's lower bound (surely at least this "
-                "good), so a tiny segment with a lucky streak does not win.",
-                border=True,
-            )
-            st.caption(f"Best: {k.best.label} · worst: {k.worst.label} ({k.worst.rate:.1%})")
-        else:
-            st.metric("Segments", k.segments, border=True)
+    if k.best and k.worst:
+        cards[3].metric(
+            "Best segment",
+            k.best.label,
+            delta=f"{k.best.rate:.1%}, surely ≥ {k.best.ci_low:.1%}",
+            delta_color="off",
+            delta_arrow="off",
+            help="The segment whose 95 % interval has the highest lower bound: surely at least "
+            "that good, so a tiny segment with a lucky streak does not win.",
+            border=True,
+        )
+        cards[4].metric(
+            "Worst segment",
+            k.worst.label,
+            delta=f"{k.worst.rate:.1%}, surely ≤ {k.worst.ci_high:.1%}",
+            delta_color="off",
+            delta_arrow="off",
+            help="The segment whose 95 % interval has the lowest upper bound: surely no better "
+            "than that.",
+            border=True,
+        )
+    else:
+        cards[3].metric("Segments", k.segments, border=True)
 
 
 def warnings(messages: Sequence[str]) -> None:
