@@ -36,6 +36,7 @@ with bar_tab:
         selectable=True,
     )  # fmt: skip
     picked = st.altair_chart(chart, on_select="rerun", key="bar_pick", width="stretch")
+    views.chart_downloads(chart, data.name, "Bar chart")
     views.remember_pick(picked, charts.selection_field(label))
     st.caption(
         "Bars: conversion rate, coloured and labelled by band; whiskers: 95 % Wilson interval; "
@@ -46,7 +47,9 @@ with share_tab:
         "Share of", ["customers", "contacts"], key="share", required=True, persist_state="session"
     )
     donut = st.toggle("Donut", key="donut", persist_state="session")
-    st.altair_chart(charts.pie_chart(labelled, label, share or "customers", donut=donut))
+    pie = charts.pie_chart(labelled, label, share or "customers", donut=donut)
+    st.altair_chart(pie)
+    views.chart_downloads(pie, data.name, "Share chart")
 if grid_tab:
     with grid_tab[0]:
         st.altair_chart(charts.heatmap(described, segments[0], segments[1], definition.bands))
@@ -61,5 +64,8 @@ st.selectbox(
 )
 views.results_table(described, segments)
 views.overall_test_note(stats.overall(counts.table))
-views.table_downloads(described, segments, data.name)
+views.table_downloads(described, segments, data.name, counts)
+views.report_download(
+    data.name, definition, counts, described, {"Rate by segment": chart, "Share": pie}
+)
 views.share_box(counts.table)

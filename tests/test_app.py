@@ -291,3 +291,17 @@ def test_a_tampered_snapshot_link_shows_a_message_and_the_sample():
     assert not at.exception
     assert "cannot be opened" in at.error[0].value
     assert metric(at, "Contacts")
+
+
+def test_segments_page_offers_every_export():
+    at = run_app()
+    labels = {b.label for b in at.get("download_button")}
+    assert {
+        "Table (CSV)",
+        "Table (Excel)",
+        "Bar chart (PNG)",
+        "Bar chart (SVG)",
+        "Share chart (PNG)",
+        "Share chart (SVG)",
+        "Report (HTML)",
+    } <= labels

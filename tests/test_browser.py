@@ -304,3 +304,60 @@ def test_bad_upload_shows_an_error_not_a_traceback(page, tmp_path, name, content
     assert error.count() == 1, problems.all_inner_texts()
     # The previous dataset stays in use.
     assert page.get_by_text("Still using: Newsletter sign-ups").count() == 1
+
+
+def _open(browser, url: str):
+    """A fresh browser context (a new colleague) opening ``url``."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    tab.goto(url, timeout=30_000)
+    _wait_for_title(tab, "Conversion by segment")
+    _wait_for_idle(tab)
+    return context, tab
+
+
+def test_a_link_with_query_parameters_opens_that_view(browser, app_url):
+    from playwright.sync_api import expect
+
+    context, tab = _open(browser, f"{app_url}/?sample=b2b&seg=company_size&bands=ecommerce")
+    try:
+        _assert_no_exception(tab)
+        picker = tab.locator('[data-testid="stMultiSelect"]').filter(has_text="Break down by")
+        expect(picker.locator('[data-tag][aria-label="company_size"]')).to_have_count(1)
+        chart = _visible_chart(tab)
+        # The e-commerce preset draws its own thresholds; the chosen column's values are bars.
+        expect(chart).to_contain_text("top ≥ 10%")
+        expect(chart).to_contain_text("1000+")
+        assert tab.locator('[data-testid="stSidebar"]').inner_text().count("B2B leads") == 1
+        assert "sample=b2b" in tab.url and "seg=company_size" in tab.url
+        _screenshot(tab, "link.png")
+    finally:
+        context.close()
+
+
+def test_a_snapshot_link_shows_the_same_rates_without_the_file(page, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    _upload(page, _crm_export(tmp_path / "crm_export.csv"))
+    _wait_for_title(page, "Preview of crm_export.csv")
+    _wait_for_idle(page)
+    _go_to(page, "Segments", "Conversion by segment")
+    assert _metric(page, "Overall conversion rate") == "20.0%"
+    page.get_by_text("Share this view").click()
+    link = page.locator('[data-testid="stCode"] code').first.inner_text().strip()
+    assert "snapshot=" in link and link.startswith("http://127.0.0.1")
+
+    context, tab = _open(browser, link)
+    try:
+        _assert_no_exception(tab)
+        assert _metric(tab, "Overall conversion rate") == "20.0%"
+        assert _metric(tab, "Contacts") == str(CONTACTS)
+        chart = _visible_chart(tab)
+        expect(chart).to_contain_text("30.0% strong")
+        expect(tab.locator('[data-testid="stSidebar"]')).to_contain_text(
+            "crm_export.csv (snapshot)"
+        )
+        _screenshot(tab, "snapshot.png")
+    finally:
+        context.close()

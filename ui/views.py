@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import io as stdio
-import re
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from conversion import report
+from conversion import export, report
 from conversion.errors import InputError
 from ui import state
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    import altair as alt
     import polars as pl
 
     from conversion import stats
-    from conversion.definition import Bands
+    from conversion.definition import Bands, Definition
+    from conversion.rates import Counts
 
 SORT_LABELS = {
     "lower_bound": "Interval lower bound (honest ranking)",
@@ -118,28 +119,78 @@ def overall_test_note(overall: stats.Overall) -> None:
     )
 
 
-def safe_file_name(name: str, suffix: str) -> str:
-    """A download file name from user text: letters, digits, dashes and underscores only."""
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", name.rsplit(".", 1)[0]).strip("_")[:60]
-    return f"{stem or 'conversion'}{suffix}"
-
-
-def table_downloads(described: pl.DataFrame, segments: Sequence[str], name: str) -> None:
-    exported = report.export_table(described, segments)
-    left, right = st.columns(2)
+def table_downloads(
+    described: pl.DataFrame, segments: Sequence[str], name: str, counts: Counts
+) -> None:
+    """CSV and Excel of the results table; files are built when the button is clicked."""
+    left, right, _ = st.columns([1, 1, 2])
     left.download_button(
-        "Download table (CSV)",
-        exported.write_csv(),
-        file_name=safe_file_name(name, "_by_segment.csv"),
+        "Table (CSV)",
+        lambda: export.table_csv(described, segments),
+        file_name=export.safe_file_name(name, "_by_segment.csv"),
         mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
     )
-    buffer = stdio.BytesIO()
-    exported.write_excel(buffer, worksheet="conversion by segment")
     right.download_button(
-        "Download table (Excel)",
-        buffer.getvalue(),
-        file_name=safe_file_name(name, "_by_segment.xlsx"),
+        "Table (Excel)",
+        lambda: export.table_xlsx(described, segments, title=name, counts=counts),
+        file_name=export.safe_file_name(name, "_by_segment.xlsx"),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+def chart_downloads(chart: alt.TopLevelMixin, name: str, what: str) -> None:
+    """PNG and SVG of one chart, drawn offline by vl-convert when a button is clicked."""
+    left, right, _ = st.columns([1, 1, 2])
+    left.download_button(
+        f"{what} (PNG)",
+        lambda: export.chart_png(chart),
+        file_name=export.safe_file_name(name, f"_{what.lower().replace(' ', '_')}.png"),
+        mime="image/png",
+        icon=":material/image:",
+        on_click="ignore",
+    )
+    right.download_button(
+        f"{what} (SVG)",
+        lambda: export.chart_svg(chart),
+        file_name=export.safe_file_name(name, f"_{what.lower().replace(' ', '_')}.svg"),
+        mime="image/svg+xml",
+        icon=":material/image:",
+        on_click="ignore",
+    )
+
+
+def report_download(
+    name: str,
+    definition: Definition,
+    counts: Counts,
+    described: pl.DataFrame,
+    charts: dict[str, alt.TopLevelMixin],
+) -> None:
+    """A one-page HTML report that opens without a network."""
+
+    def build() -> str:
+        return export.html_report(
+            title=f"Conversion by segment — {name}",
+            dataset=name,
+            generated=datetime.now(tz=UTC),
+            definition=definition,
+            counts=counts,
+            described=described,
+            charts=charts,
+        )
+
+    st.download_button(
+        "Report (HTML)",
+        build,
+        file_name=export.safe_file_name(name, "_report.html"),
+        mime="text/html",
+        icon=":material/description:",
+        on_click="ignore",
+        type="primary",
     )
 
 
