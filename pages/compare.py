@@ -5,6 +5,7 @@ import streamlit as st
 
 from conversion import charts, report
 from ui import state
+from ui.text import plain
 
 st.title("Compare two segments")
 data = state.dataset()
@@ -34,7 +35,7 @@ if result is None:
     st.stop()
 for column, card in zip(st.columns(2), (result.a, result.b), strict=True):
     column.metric(
-        card.label, f"{card.rate:.1%}", border=True,
+        plain(card.label), f"{card.rate:.1%}", border=True,
         help=f"{card.customers:,} customers of {card.contacts:,} contacts; 95 % interval "
         f"{card.ci_low:.1%} – {card.ci_high:.1%}.",
     )  # fmt: skip
@@ -49,7 +50,7 @@ cols[2].metric(
     help=f"{'Fisher exact' if result.test == 'fisher' else 'Pooled z'} test, p = "
     f"{result.p_value:.3g}, adjusted (Benjamini–Hochberg) for all {result.comparisons} pairs.",
 )  # fmt: skip
-st.info(result.verdict)
+st.info(plain(result.verdict))
 rows = pl.DataFrame(
     [
         {"segment": c.label, "contacts": c.contacts, "customers": c.customers, "rate": c.rate,

@@ -5,6 +5,7 @@ import streamlit as st
 from conversion import report
 from conversion.samples import SAMPLES
 from ui import controls, state
+from ui.text import plain
 
 st.title("Data")
 st.caption(
@@ -30,7 +31,7 @@ else:
     controls.upload_controls()
 
 data = state.dataset()
-st.subheader(f"Preview of {data.contacts.name}")
+st.subheader(f"Preview of {plain(data.contacts.name)}")
 st.dataframe(data.contacts.frame.head(20).collect(), hide_index=True, height=250)
 
 st.subheader("Column roles")
@@ -49,7 +50,7 @@ if counts is not None:
         for column, item in zip(st.columns(4), items[row_start : row_start + 4], strict=False):
             column.metric(item.label, item.value, help=item.help, border=True)
     for warning in counts.warnings:
-        st.warning(warning, icon=":material/info:")
+        st.warning(plain(warning), icon=":material/info:")
     st.page_link("pages/segments.py", label="See conversion by segment", icon="➡️")
 elif not definition.segments:
     st.info("Pick a segment column on the Segments page to validate the counts.")

@@ -9,6 +9,7 @@ import streamlit as st
 from conversion.definition import Bands, Definition, OrdersJoin
 from conversion.errors import InputError
 from ui import state
+from ui.text import plain
 
 NONE = "— none —"
 EVIDENCE = {
@@ -24,15 +25,9 @@ def sidebar() -> None:
     data = state.dataset()
     with st.sidebar:
         st.caption("Dataset in use")
-        st.markdown(f"**{_escape(data.name)}**")
+        st.markdown(f"**{plain(data.name)}**")
         if data.orders is not None:
-            st.caption(f"joined to {_escape(data.orders.name)}")
-
-
-def _escape(text: str) -> str:
-    """Markdown-safe text: user-supplied names are shown literally, never as markup."""
-    specials = "\\`*_{}[]()#+-.!|<>~$"
-    return "".join("\\" + ch if ch in specials else ch for ch in text)
+            st.caption(f"joined to {plain(data.orders.name)}")
 
 
 PRESET_LABELS = {
@@ -62,7 +57,7 @@ def band_controls() -> None:
     try:
         bands()
     except InputError as error:
-        st.error(str(error))
+        st.error(plain(error))
 
 
 def bands() -> Bands:
@@ -233,13 +228,13 @@ def segment_picker(data: state.Dataset, d: Definition) -> Definition:
         with place:
             if column in data.roles.date_columns:
                 buckets[column] = st.segmented_control(
-                    f"Group '{column}' by", ["week", "month", "quarter", "year"],
+                    f"Group '{plain(column)}' by", ["week", "month", "quarter", "year"],
                     default=buckets.get(column, "month"), required=True,
                     key=f"bucket_{column}_{version}",
                 )  # fmt: skip
             else:
                 count = st.number_input(
-                    f"Quantile bins for '{column}' (0 = every value)", 0, 20,
+                    f"Quantile bins for '{plain(column)}' (0 = every value)", 0, 20,
                     bins.get(column, 5), key=f"bins_{column}_{version}",
                 )  # fmt: skip
                 bins[column] = int(count)
@@ -273,7 +268,7 @@ def upload_controls() -> None:
             table = state.load_upload(uploaded, sheet=sheet)
     orders = state.load_upload(orders_file) if orders_file is not None else None
     if table is None or (orders_file is not None and orders is None):
-        st.caption(f"Still using: {state.dataset().name}")
+        st.caption(f"Still using: {plain(state.dataset().name)}")
         return
     digest = state.upload_digest(uploaded.getvalue())
     if orders is not None:

@@ -13,6 +13,7 @@ from conversion.errors import InputError
 from conversion.roles import detect_roles
 from conversion.samples import SAMPLES
 from ui import state
+from ui.text import plain
 
 DISPLAY_DEFAULTS = {"donut": True, "share": "customers", "period": "month"}
 
@@ -111,9 +112,9 @@ def _apply_view(view: links.LinkState) -> list[str]:
 def show_notices() -> None:
     error = st.session_state.pop("link_error", None)
     if error:
-        st.error(error)
+        st.error(plain(error))
     for notice in st.session_state.pop("link_notices", []):
-        st.warning(notice, icon=":material/link_off:")
+        st.warning(plain(notice), icon=":material/link_off:")
 
 
 def current_view(bands: Bands) -> links.LinkState:

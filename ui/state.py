@@ -21,6 +21,7 @@ from conversion.definition import Bands, Definition
 from conversion.errors import InputError
 from conversion.roles import Roles, detect_roles
 from conversion.samples import DEFAULT_SAMPLE, SAMPLES, Sample
+from ui.text import plain
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -137,7 +138,7 @@ def load_upload(uploaded: UploadedFile, *, sheet: str | None = None) -> io.Table
     data = uploaded.getvalue()
     if len(data) > UPLOAD_LIMIT_BYTES:
         st.error(
-            f"{uploaded.name} is {len(data) / 2**20:,.0f} MB; the limit is "
+            f"{plain(uploaded.name)} is {len(data) / 2**20:,.0f} MB; the limit is "
             f"{UPLOAD_LIMIT_MB:,} MB. Export fewer columns or rows, or use the "
             "`conversion` command on your own machine."
         )
@@ -148,11 +149,11 @@ def load_upload(uploaded: UploadedFile, *, sheet: str | None = None) -> io.Table
         tables.move_to_end(key)
         return tables[key]
     try:
-        with st.spinner(f"Reading {uploaded.name}…"):
+        with st.spinner(f"Reading {plain(uploaded.name)}…"):
             path = io.save_upload(data, uploaded.name)
             table = io.load(path, name=uploaded.name, sheet=sheet)
     except InputError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return None
     _remember(tables, key, table, MAX_CACHED_TABLES)
     return table
@@ -173,7 +174,7 @@ def guarded(action: Callable[[], object]) -> object | None:
     try:
         return action()
     except InputError as error:
-        st.error(str(error))
+        st.error(plain(error))
         return None
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 from conversion import export, report
 from conversion.errors import InputError
 from ui import state
+from ui.text import plain
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -83,7 +84,7 @@ def remember_pick(selection: object, field: str) -> None:
         value = points[0].get(field)
         if value is not None and value != st.session_state.get("compare_a"):
             st.session_state["compare_a"] = value
-            st.toast(f"Picked {value} for Compare")
+            st.toast(f"Picked {plain(value)} for Compare")
 
 
 def results_table(described: pl.DataFrame, segments: Sequence[str]) -> None:
