@@ -6,6 +6,7 @@ Expected numbers are hand counts of the files built here, or plain-Python counts
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -36,6 +37,11 @@ def run_app() -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def shown(text: str) -> str:
+    """What the reader sees: Markdown escapes removed."""
+    return re.sub(r"\\(.)", r"\1", text)
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -134,7 +140,7 @@ def test_a_bad_upload_shows_an_error_and_keeps_the_previous_dataset():
     at = run_app()
     before = at.session_state["dataset"].name
     at = upload(at, "contacts.csv", b"\x00\x01\x02PK\x00binary\x00" * 100)
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert errors and "contacts.csv" in errors[0]
     assert at.session_state["dataset"].name == before
     at.switch_page("pages/segments.py").run()
@@ -147,7 +153,7 @@ def test_an_unreadable_flag_shows_the_values_and_no_traceback():
     at = upload(run_app(), "leads.csv", content)
     at.switch_page("pages/segments.py").run()
     assert not at.exception
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert errors and "'maybe' (1 row)" in errors[0]
 
 
@@ -191,7 +197,7 @@ def test_compare_page_gives_a_verdict():
     assert not at.exception and not at.error
     at.selectbox(key="compare_pick_a").set_value("Referral").run()
     at.selectbox(key="compare_pick_b").set_value("Paid social").run()
-    verdict = at.info[0].value
+    verdict = shown(at.info[0].value)
     assert verdict.startswith("Referral converts better than Paid social")
 
 
@@ -199,7 +205,7 @@ def test_compare_page_says_when_the_data_cannot_tell():
     at = run_app()
     at.switch_page("pages/compare.py").run()
     at.selectbox(key="compare_pick_a").set_value("Events").run()
-    assert "Too few" in at.info[0].value
+    assert "Too few" in shown(at.info[0].value)
 
 
 def test_guide_page_explains_the_metric_and_bands():
@@ -261,7 +267,7 @@ def test_a_link_opens_the_same_view_and_ignores_bad_values():
     assert "month" in table.columns
     assert set(table["Band"]) <= {"top", "average", "below average"}
     assert at.toggle(key="donut").value is False
-    assert any("top='lots'" in w.value for w in at.warning)
+    assert any("top='lots'" in shown(w.value) for w in at.warning)
     # The address bar follows the view: the bad value is gone, the good ones stay.
     assert at.query_params["sample"] == "web"
     assert "top" not in at.query_params
@@ -289,7 +295,7 @@ def test_a_tampered_snapshot_link_shows_a_message_and_the_sample():
     at.query_params["snapshot"] = "1.eJwrzs9NVSjPL8pJ"
     at.run()
     assert not at.exception
-    assert "cannot be opened" in at.error[0].value
+    assert "cannot be opened" in shown(at.error[0].value)
     assert metric(at, "Contacts")
 
 
