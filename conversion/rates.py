@@ -24,6 +24,7 @@ from conversion.roles import (
     date_expr,
     detect_date_format,
     flag_expr,
+    present_expr,
     unreadable_date_expr,
     unrecognised_flag_expr,
 )
@@ -54,6 +55,7 @@ _STATUS = "__cbs_status"
 _AS_OF = "__cbs_as_of"
 _CID = "__cbs_contact_index"
 _BAD = "__cbs_bad_"
+_TMP = "__cbs_tmp_"
 _ORDER_DATE_BAD = _BAD + "order_date"
 
 
@@ -110,9 +112,11 @@ class _Check:
     name: str
     column: str
     source: str
-    expr: pl.Expr
+    expr: pl.Expr  # on the raw table, to find and show the failing rows
     what: str  # "flag" | "date" | "number"
     detail: str = ""
+    present: str = ""  # row-frame column: the raw value is non-empty
+    parsed: str = ""  # row-frame column: the value as read (null when unreadable)
 
 
 def count(
@@ -164,20 +168,33 @@ def count(
         orders_frame = orders
 
     formats = _date_formats(contacts, definition, source)
-    checks: list[_Check] = []
-    rows = _row_frame(contacts, definition, schema, formats, checks, source)
-    per_contact = _per_contact(rows, definition)
-    if orders_frame is not None:
+    while True:
+        checks: list[_Check] = []
+        rows = _row_frame(contacts, definition, schema, formats, checks, source)
+        per_contact = _per_contact(rows, definition)
         order_checks: list[_Check] = []
-        per_contact = _join_orders(
-            per_contact, orders_frame, definition, order_checks, orders_source
-        )
-    else:
-        order_checks = []
-    classified = _classify(per_contact, definition)
-    summary = _summarise(classified, definition, checks + order_checks).collect()
+        if orders_frame is not None:
+            per_contact = _join_orders(
+                per_contact, orders_frame, definition, order_checks, orders_source
+            )
+        classified = _classify(per_contact, definition)
+        summary = _summarise(classified, definition, checks + order_checks).collect()
+        fast = any(f.separator is not None for f in formats.values())
+        if fast and _has_bad_dates(summary, checks):
+            # The fast reading assumed ten-character dates; read once more the general way
+            # before calling any value unreadable.
+            formats = {column: f.general() for column, f in formats.items()}
+            continue
+        break
     _raise_on_bad_values(summary, checks, contacts, order_checks, orders_frame)
     return _finish(summary, definition)
+
+
+def _has_bad_dates(summary: pl.DataFrame, checks: list[_Check]) -> bool:
+    return any(
+        check.what == "date" and summary.height > 0 and bool(summary[check.name].max())
+        for check in checks
+    )
 
 
 def _contact_columns(d: Definition) -> list[str]:
@@ -243,17 +260,19 @@ def _text(column: str) -> pl.Expr:
     return pl.when(text == "").then(None).otherwise(text)
 
 
-def _segment_expr(
+def _segment_columns(
+    index: int,
     column: str,
     d: Definition,
     schema: pl.Schema,
     formats: dict[str, DateFormat],
     checks: list[_Check],
     source: str,
-) -> pl.Expr:
+) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """How one segment column is read: expressions on the raw row, then on the read values."""
     bucket = d.date_bucket(column)
     if bucket is not None:
-        fmt = formats[column]
+        fmt, parsed = formats[column], f"{_TMP}segment_{index}"
         checks.append(
             _Check(
                 f"{_BAD}segment_{column}",
@@ -262,13 +281,20 @@ def _segment_expr(
                 unreadable_date_expr(column, fmt),
                 "date",
                 fmt.describe(),
+                present=f"{parsed}_present",
+                parsed=parsed,
             )
         )
-        return bucket_label(date_expr(column, fmt), bucket).alias(column)
+        raw = [
+            date_expr(column, fmt).alias(parsed),
+            present_expr(column).alias(f"{parsed}_present"),
+        ]
+        return raw, [bucket_label(pl.col(parsed), bucket).alias(column)]
     if d.bin_count(column) is not None:
         if schema[column].is_numeric():
-            return pl.col(column).cast(pl.Float64).alias(column)
+            return [pl.col(column).cast(pl.Float64).alias(column)], []
         number = _text(column).cast(pl.Float64, strict=False)
+        present = f"{_TMP}segment_{index}_present"
         checks.append(
             _Check(
                 f"{_BAD}segment_{column}",
@@ -276,10 +302,12 @@ def _segment_expr(
                 source,
                 _text(column).is_not_null() & number.is_null(),
                 "number",
+                present=present,
+                parsed=column,
             )
         )
-        return number.alias(column)
-    return _text(column).alias(column)
+        return [number.alias(column), present_expr(column).alias(present)], []
+    return [_text(column).alias(column)], []
 
 
 def bucket_label(dates: pl.Expr, bucket: DateBucket) -> pl.Expr:
@@ -326,13 +354,23 @@ def _row_frame(
     checks: list[_Check],
     source: str,
 ) -> pl.LazyFrame:
-    """One row per input row: the id, segment values, flag and dates, read and cleaned."""
-    columns = [_segment_expr(c, d, schema, formats, checks, source) for c in d.segments]
+    """One row per input row: the id, segment values, flag and dates, read and cleaned.
+
+    Each value is parsed once; whether a non-empty value failed to parse is then read off the
+    parsed column (the raw-value test in ``_Check.expr`` only runs to explain a failure).
+    """
+    raw: list[pl.Expr] = []
+    derived: list[pl.Expr] = []
+    for index, column in enumerate(d.segments):
+        first, then = _segment_columns(index, column, d, schema, formats, checks, source)
+        raw += first
+        derived += then
     if d.id:
-        columns.append(_text(d.id).alias(_ID))
+        raw.append(_text(d.id).alias(_ID))
     if d.converted:
         dtype = schema[d.converted]
-        columns.append(flag_expr(d.converted, dtype, d.customer_values).alias(_FLAG))
+        raw.append(flag_expr(d.converted, dtype, d.customer_values).alias(_FLAG))
+        raw.append(present_expr(d.converted).alias(f"{_TMP}flag_present"))
         checks.append(
             _Check(
                 _BAD + "flag",
@@ -340,12 +378,15 @@ def _row_frame(
                 source,
                 unrecognised_flag_expr(d.converted, dtype, d.customer_values),
                 "flag",
+                present=f"{_TMP}flag_present",
+                parsed=_FLAG,
             )
         )
     for role, column in ((_CONTACT_DATE, d.contact_date), (_CONVERTED_DATE, d.converted_date)):
         if column:
             fmt = formats[column]
-            columns.append(date_expr(column, fmt).alias(role))
+            raw.append(date_expr(column, fmt).alias(role))
+            raw.append(present_expr(column).alias(f"{role}_present"))
             checks.append(
                 _Check(
                     _BAD + role,
@@ -354,12 +395,20 @@ def _row_frame(
                     unreadable_date_expr(column, fmt),
                     "date",
                     fmt.describe(),
+                    present=f"{role}_present",
+                    parsed=role,
                 )
             )
     if d.orders is not None:
-        columns.append(_text(d.orders.key).alias(_KEY))
-    columns += [check.expr.alias(check.name) for check in checks]
-    return contacts.select(columns)
+        raw.append(_text(d.orders.key).alias(_KEY))
+    derived += [
+        (pl.col(check.present) & pl.col(check.parsed).is_null()).alias(check.name)
+        for check in checks
+    ]
+    temporary = [check.present for check in checks] + [
+        f"{_TMP}segment_{i}" for i, c in enumerate(d.segments) if d.date_bucket(c) is not None
+    ]
+    return contacts.select(raw).with_columns(derived).drop(temporary)
 
 
 def _per_contact(rows: pl.LazyFrame, d: Definition) -> pl.LazyFrame:
@@ -494,7 +543,7 @@ def _classify(frame: pl.LazyFrame, d: Definition) -> pl.LazyFrame:
         if d.as_of is not None:
             as_of = pl.lit(d.as_of, dtype=pl.Date)
         else:
-            as_of = pl.max_horizontal(contact_date.max(), converted_date.max())
+            as_of = _latest_date(contact_date, converted_date, d)
         lag = (converted_date - contact_date).dt.total_days()
         in_window = converted_date.is_not_null() & lag.is_between(0, window)
         in_window = in_window & (converted_date <= as_of)
@@ -527,6 +576,17 @@ def _classify(frame: pl.LazyFrame, d: Definition) -> pl.LazyFrame:
         outside.fill_null(False).alias("__cbs_outside"),
         as_of.alias(_AS_OF),
     )
+
+
+def _latest_date(contact_date: pl.Expr, converted_date: pl.Expr, d: Definition) -> pl.Expr:
+    """The default as-of date: the latest contact or conversion date of the counted contacts.
+
+    Rows left out for having no id do not move it.
+    """
+    if d.id is not None:
+        known = pl.col(_ID).is_not_null()
+        contact_date, converted_date = contact_date.filter(known), converted_date.filter(known)
+    return pl.max_horizontal(contact_date.max(), converted_date.max())
 
 
 def _orders_dated(d: Definition) -> bool:
@@ -562,18 +622,24 @@ def _summarise(frame: pl.LazyFrame, d: Definition, checks: list[_Check]) -> pl.L
 
 
 def _bin_labels(column: str, bins: int | None) -> pl.Expr:
-    """Quantile bins of a numeric column, labelled by their edges: "< 25", "25 to < 40", "≥ 40"."""
-    edges = pl.col(column).bin_quantiles(bins or 4, labels=False, include_intervals=True)
+    """Quantile bins of a numeric column, labelled by their edges: "≤ 25", "25 to 40", "> 40".
+
+    Bins are closed on the right, so each cut value falls in the lower bin and n distinct
+    values split evenly.
+    """
+    edges = pl.col(column).bin_quantiles(
+        bins or 4, labels=False, include_intervals=True, right_closed=True
+    )
     left = _number_text(edges.struct.field("left"))
     right = _number_text(edges.struct.field("right"))
     label = (
         pl.when(left.is_null() & right.is_null())
         .then(pl.lit("all values"))
         .when(left.is_null())
-        .then(pl.format("< {}", right))
+        .then(pl.format("≤ {}", right))
         .when(right.is_null())
-        .then(pl.format("≥ {}", left))
-        .otherwise(pl.format("{} to < {}", left, right))
+        .then(pl.format("> {}", left))
+        .otherwise(pl.format("> {} to ≤ {}", left, right))
     )
     return pl.when(pl.col(column).is_null()).then(pl.lit(MISSING)).otherwise(label).alias(column)
 
@@ -992,7 +1058,7 @@ def time_to_convert(
     latest = (
         pl.lit(timing.as_of, dtype=pl.Date)
         if timing.as_of is not None
-        else pl.max_horizontal(contact_date.max(), converted_date.max())
+        else _latest_date(contact_date, converted_date, timing)
     )
     # Evaluated once over all contacts, before any filter or grouping.
     frame = frame.with_columns(latest.alias(_AS_OF))

@@ -109,6 +109,14 @@ class DateFormat:
 
     kind: str  # "temporal" | "numeric" | "explicit" | "text"
     format: str | None = None
+    # The one separator every sampled value uses, when each sampled date part is exactly ten
+    # characters (2018-02-26, 26/02/2018): dates are then read directly from the first ten
+    # characters (fast), instead of being cut out and normalised first.
+    separator: str | None = None
+
+    def general(self) -> DateFormat:
+        """The same format read the slow, general way (any widths and separators)."""
+        return DateFormat(self.kind, self.format)
 
     def describe(self) -> str:
         if self.kind == "temporal":
@@ -154,10 +162,15 @@ def detect_date_format(
     matched = parts.struct.field("1").is_not_null()
     if matched.mean() < 0.5:
         return _text_date_format(sample, column, source)
+    fixed = sample.str.extract(r"^\s*(\d{2,4}([-/.])\d{2}([-/.])\d{2,4})(?:$|[\sT])", 1)
+    separators = set(sample.str.extract(r"^\s*\d{1,4}([-/.])", 1).drop_nulls().unique())
+    separators |= set(sample.str.extract(r"^\s*\d{1,4}[-/.]\d{1,2}([-/.])", 1).drop_nulls())
+    all_ten_wide = bool((fixed.str.len_chars() == 10).all()) and fixed.null_count() == 0
+    separator = separators.pop() if len(separators) == 1 and all_ten_wide else None
     parts = parts.filter(matched)
     widths = [parts.struct.field(str(i)).str.len_chars().max() for i in (1, 2, 3)]
     if widths[0] == 4:
-        return DateFormat("numeric", _NUMERIC_DATE_FORMATS["ymd"])
+        return DateFormat("numeric", _NUMERIC_DATE_FORMATS["ymd"], separator)
     order = _day_month_order(parts)
     if order is None:
         # The sample cannot tell: look at the whole column, one cheap pass.
@@ -177,7 +190,10 @@ def detect_date_format(
             "explicitly, e.g. --date-format %d/%m/%Y (day first) or %m/%d/%Y (month first)."
         )
     two_digit_year = widths[2] is not None and widths[2] <= 2
-    return DateFormat("numeric", _NUMERIC_DATE_FORMATS[order + ("2" if two_digit_year else "")])
+    if two_digit_year:
+        # A loose match of %y would read 26-02-2018 as 2020: keep the exact, slower path.
+        return DateFormat("numeric", _NUMERIC_DATE_FORMATS[order + "2"])
+    return DateFormat("numeric", _NUMERIC_DATE_FORMATS[order], separator)
 
 
 def _day_month_order(parts: pl.Series) -> str | None:
@@ -224,6 +240,10 @@ def date_expr(column: str, fmt: DateFormat) -> pl.Expr:
     if fmt.kind == "temporal":
         return col.cast(pl.Date)
     text = col.cast(pl.String).str.strip_chars()
+    if fmt.kind == "numeric" and fmt.separator is not None:
+        # Ten-character dates with one separator: read the first ten characters exactly.
+        pattern = (fmt.format or "").replace("-", fmt.separator)
+        return text.str.slice(0, 10).str.to_date(pattern, strict=False)
     if fmt.kind == "numeric":
         # Keep the date part only and unify separators, so one format covers 26/02/2018 19:58,
         # 26-02-2018 and 26.02.2018.
@@ -241,10 +261,14 @@ def _has_time(fmt: str) -> bool:
     return any(d in fmt for d in ("%H", "%I", "%M", "%S", "%T", "%R", "%p", "%z", "%f"))
 
 
+def present_expr(column: str) -> pl.Expr:
+    """True where ``column`` holds a non-empty value."""
+    return pl.col(column).cast(pl.String).str.strip_chars().fill_null("") != ""
+
+
 def unreadable_date_expr(column: str, fmt: DateFormat) -> pl.Expr:
     """True where ``column`` has a non-empty value that ``date_expr`` cannot read."""
-    present = pl.col(column).cast(pl.String).str.strip_chars().fill_null("") != ""
-    return present & date_expr(column, fmt).is_null()
+    return present_expr(column) & date_expr(column, fmt).is_null()
 
 
 # ---------------------------------------------------------------------------------------------
