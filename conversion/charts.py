@@ -835,3 +835,248 @@ def _require(table: pl.DataFrame, columns: Iterable[str], chart: str) -> None:
             f"A column is named {clashes[0]!r}, a name the charts use for their own labels; "
             "rename that column before charting it."
         )
+
+
+def time_to_convert_chart(km: pl.DataFrame, *, segment: str | None = None) -> alt.LayerChart:
+    """Share of contacts converted by each day since contact (Kaplan–Meier), with its interval.
+
+    Parameters
+    ----------
+    km
+        ``survival.kaplan_meier`` output: ``days``, ``converted_share``, ``ci_low``, ``ci_high``
+        and, with ``segment``, that column (one curve per segment).
+    segment
+        The segment column, or None for a single curve.
+
+    Examples
+    --------
+    >>> km = pl.DataFrame({"days": [0, 7, 30], "converted_share": [0.0, 0.1, 0.2],
+    ...                    "ci_low": [None, 0.05, 0.15], "ci_high": [None, 0.15, 0.25]})
+    >>> [layer["mark"]["type"] for layer in time_to_convert_chart(km).to_dict()["layer"]]
+    ['area', 'line']
+    """
+    _require(km, ["days", "converted_share", "ci_low", "ci_high"], "time_to_convert_chart")
+    x = alt.X(field="days", type="quantitative", title="Days since contact")
+    y_format = alt.Axis(format=AXIS_RATE_FORMAT)
+    colour: dict[str, Any] = {}
+    if segment is not None:
+        order = list(dict.fromkeys(km[segment].to_list()))
+        colour = {
+            "color": alt.Color(
+                field=_field(segment),
+                type="nominal",
+                title=segment,
+                sort=order,
+                scale=alt.Scale(range=_segment_colours(len(order))),
+            )
+        }
+    tooltip = [
+        *([alt.Tooltip(field=_field(segment), type="nominal", title=segment)] if segment else []),
+        alt.Tooltip(field="days", type="quantitative", title="Day"),
+        alt.Tooltip(
+            field="converted_share",
+            type="quantitative",
+            title="Converted by then",
+            format=RATE_FORMAT,
+        ),
+    ]
+    band = (
+        alt.Chart()
+        .mark_area(opacity=0.15, interpolate="step-after")
+        .encode(
+            x=x,
+            y=alt.Y(field="ci_low", type="quantitative", title="Converted (cumulative)"),
+            y2=alt.Y2(field="ci_high"),
+            **colour,
+        )
+    )
+    line = (
+        alt.Chart()
+        .mark_line(interpolate="step-after", strokeWidth=2)
+        .encode(
+            x=x,
+            y=alt.Y(
+                field="converted_share",
+                type="quantitative",
+                title="Converted (cumulative)",
+                axis=y_format,
+            ),
+            tooltip=tooltip,
+            **colour,
+        )
+    )
+    return alt.layer(band, line, data=_data(km)).properties(width="container", height=320)
+
+
+def control_chart(points: pl.DataFrame, *, period: Period = "month") -> alt.LayerChart:
+    """A p-chart: each cohort's rate, the centre line and its 3-sigma limits; outliers marked.
+
+    Parameters
+    ----------
+    points
+        ``insights.p_chart`` output for one series: ``cohort`` (Date), ``rate``, ``centre``,
+        ``lcl``, ``ucl``, ``outside`` (null for immature cohorts), ``contacts``, ``customers``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> pts = pl.DataFrame({"cohort": [dt.date(2025, 1, 1)], "rate": [0.1], "centre": [0.1],
+    ...   "lcl": [0.05], "ucl": [0.15], "outside": [False], "contacts": [400], "customers": [40]})
+    >>> [layer["mark"]["type"] for layer in control_chart(pts).to_dict()["layer"]]
+    ['area', 'rule', 'line', 'point']
+    """
+    _require(points, ["cohort", "rate", "centre", "lcl", "ucl", "outside"], "control_chart")
+    table = points.with_columns(
+        pl.when(pl.col("outside").is_null())
+        .then(pl.lit("immature"))
+        .when(pl.col("outside"))
+        .then(pl.lit("outside the limits"))
+        .otherwise(pl.lit("within the limits"))
+        .alias("_status")
+    )
+    x = alt.X(
+        field="cohort",
+        type="temporal",
+        title="Cohort",
+        timeUnit="utcyearmonthdate",
+        axis=alt.Axis(format=_PERIOD_FORMATS.get(period, "%b %Y")),
+    )
+    rate_axis = alt.Axis(format=AXIS_RATE_FORMAT)
+    limits = (
+        alt.Chart()
+        .mark_area(opacity=0.12, color="#0072B2", interpolate="step-after")
+        .encode(
+            x=x,
+            y=alt.Y(field="lcl", type="quantitative", title="Conversion rate"),
+            y2=alt.Y2(field="ucl"),
+        )
+    )
+    centre = (
+        alt.Chart()
+        .mark_rule(color=OVERALL_COLOR, strokeDash=[6, 4])
+        .encode(y=alt.Y(field="centre", type="quantitative", aggregate="mean"))
+    )
+    line = (
+        alt.Chart()
+        .mark_line(color="#0072B2")
+        .encode(
+            x=x, y=alt.Y(field="rate", type="quantitative", title="Conversion rate", axis=rate_axis)
+        )
+    )
+    status_domain = ["within the limits", "outside the limits", "immature"]
+    points_layer = (
+        alt.Chart()
+        .mark_point(size=70, filled=True)
+        .encode(
+            x=x,
+            y=alt.Y(field="rate", type="quantitative"),
+            color=alt.Color(
+                field="_status",
+                type="nominal",
+                title="Cohort",
+                scale=alt.Scale(domain=status_domain, range=["#0072B2", "#D55E00", "#999999"]),
+            ),
+            shape=alt.Shape(
+                field="_status",
+                type="nominal",
+                title="Cohort",
+                scale=alt.Scale(domain=status_domain, range=["circle", "diamond", "square"]),
+            ),
+            tooltip=[
+                alt.Tooltip(field="cohort", type="temporal", title="Cohort", format="%b %Y"),
+                alt.Tooltip(field="rate", type="quantitative", title="Rate", format=RATE_FORMAT),
+                alt.Tooltip(
+                    field="lcl", type="quantitative", title="Lower limit", format=RATE_FORMAT
+                ),
+                alt.Tooltip(
+                    field="ucl", type="quantitative", title="Upper limit", format=RATE_FORMAT
+                ),
+                alt.Tooltip(field="_status", type="nominal", title="Status"),
+            ],
+        )
+    )
+    return alt.layer(limits, centre, line, points_layer, data=_data(table)).properties(
+        width="container", height=300
+    )
+
+
+_PERIOD_FORMATS = {"week": "%d %b %Y", "month": "%b %Y", "quarter": "Q%q %Y", "year": "%Y"}
+
+
+def waterfall_chart(parts: pl.DataFrame) -> alt.LayerChart:
+    """Why the overall rate moved: each segment's mix and rate effects as waterfall steps.
+
+    Parameters
+    ----------
+    parts
+        ``insights.mix_rate_decomposition`` output (its total row last): ``segment``,
+        ``mix_effect``, ``rate_effect``.
+
+    Examples
+    --------
+    >>> parts = pl.DataFrame({"segment": ["A", "B", "(total)"], "mix_effect": [0.01, -0.02, -0.01],
+    ...                       "rate_effect": [0.005, 0.0, 0.005]})
+    >>> [layer["mark"]["type"] for layer in waterfall_chart(parts).to_dict()["layer"]]
+    ['bar', 'text']
+    """
+    _require(parts, ["segment", "mix_effect", "rate_effect"], "waterfall_chart")
+    steps: list[dict[str, Any]] = []
+    running = 0.0
+    body = parts.filter(pl.col("segment") != "(total)")
+    for row in body.iter_rows(named=True):
+        for kind in ("mix", "rate"):
+            change = float(row[f"{kind}_effect"] or 0.0)
+            steps.append(
+                {
+                    "step": f"{row['segment']} · {kind}",
+                    "start": running,
+                    "end": running + change,
+                    "change": change,
+                    "kind": f"{kind} effect",
+                }
+            )
+            running += change
+    steps.append(
+        {"step": "Total change", "start": 0.0, "end": running, "change": running, "kind": "total"}
+    )
+    order = [s["step"] for s in steps]
+    y = alt.Y(field="step", type="nominal", sort=order, title=None)
+    bars = (
+        alt.Chart()
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                field="start",
+                type="quantitative",
+                title="Change in the overall rate (points)",
+                axis=alt.Axis(format="+.1%"),
+            ),
+            x2=alt.X2(field="end"),
+            y=y,
+            color=alt.Color(
+                field="kind",
+                type="nominal",
+                title="Effect",
+                scale=alt.Scale(
+                    domain=["mix effect", "rate effect", "total"],
+                    range=["#E69F00", "#0072B2", "#444444"],
+                ),
+            ),
+            tooltip=[
+                alt.Tooltip(field="step", type="nominal", title="Step"),
+                alt.Tooltip(field="change", type="quantitative", title="Change", format="+.2%"),
+            ],
+        )
+    )
+    labels = (
+        alt.Chart()
+        .mark_text(align="left", dx=4, fontSize=10)
+        .encode(
+            x=alt.X(field="end", type="quantitative"),
+            y=y,
+            text=alt.Text(field="change", type="quantitative", format="+.2%"),
+        )
+    )
+    return alt.layer(bars, labels, data=alt.Data(values=steps)).properties(
+        width="container", height=alt.Step(22)
+    )

@@ -217,8 +217,10 @@ def _check_columns(available: Sequence[str], wanted: Sequence[str], source: str)
         )
 
 
-def _check_evidence(d: Definition, orders: pl.LazyFrame | None) -> None:
-    if not d.segments:
+def _check_evidence(
+    d: Definition, orders: pl.LazyFrame | None, *, need_segments: bool = True
+) -> None:
+    if need_segments and not d.segments:
         raise InputError("Choose at least one segment column to break the rate down by.")
     if d.orders is not None and orders is None:
         raise InputError("An orders key was given but no orders table; add the orders file.")
@@ -433,7 +435,8 @@ def _per_contact(rows: pl.LazyFrame, d: Definition) -> pl.LazyFrame:
     aggregations = [pl.len().alias(_ROWS)]
     aggregations += [earliest(c) for c in d.segments]
     conflicts = [pl.col(c).n_unique() > 1 for c in d.segments]
-    aggregations.append(pl.any_horizontal(conflicts).alias(_SEGMENT_CONFLICT))
+    any_conflict = pl.any_horizontal(conflicts) if conflicts else pl.lit(False)
+    aggregations.append(any_conflict.alias(_SEGMENT_CONFLICT))
     if d.converted:
         flag = pl.col(_FLAG)
         aggregations.append(
@@ -1048,7 +1051,7 @@ def time_to_convert(
     timing = definition.with_changes(window_days=None, top_k=None)
     schema = contacts.collect_schema()
     _check_columns(schema.names(), _contact_columns(timing), source)
-    _check_evidence(timing, orders)
+    _check_evidence(timing, orders, need_segments=False)
     formats = _date_formats(contacts, timing, source)
     checks: list[_Check] = []
     frame = _per_contact(_row_frame(contacts, timing, schema, formats, checks, source), timing)

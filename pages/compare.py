@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from conversion import charts, report
-from ui import state
+from ui import state, views
 from ui.text import plain
 
 st.title("Compare two segments")
@@ -59,3 +59,10 @@ rows = pl.DataFrame(
     ]
 )  # fmt: skip
 st.altair_chart(charts.difference_chart(rows))
+
+st.subheader("Could another column explain it?")
+st.caption(
+    "Simpson's paradox: a comparison can reverse once a third column (company size, region) is "
+    "held fixed. Each other column is checked with a Mantel–Haenszel adjustment."
+)
+views.simpson_check(data, definition, a, b)

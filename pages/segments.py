@@ -54,6 +54,9 @@ if grid_tab:
     with grid_tab[0]:
         st.altair_chart(charts.heatmap(described, segments[0], segments[1], definition.bands))
 
+with st.expander("Which columns matter?", icon=":material/insights:"):
+    views.column_ranking(data, definition)
+
 st.subheader("Results")
 st.selectbox(
     "Sort by",
@@ -62,6 +65,15 @@ st.selectbox(
     key="sort",
     persist_state="session",
 )
+if st.toggle(
+    "Adjusted rates for small segments (empirical Bayes)",
+    key="adjusted",
+    persist_state="session",
+    help="Shrinks each rate toward the overall mean in proportion to how little data it has.",
+):
+    adjusted = views.adjusted_rates(described, segments)
+    if adjusted is not None:
+        described = adjusted
 views.results_table(described, segments)
 views.overall_test_note(stats.overall(counts.table))
 views.table_downloads(described, segments, data.name, counts)

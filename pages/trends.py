@@ -1,9 +1,11 @@
-"""Trends: conversion rate per monthly or weekly cohort, overall and per segment."""
+"""Trends: conversion per cohort, whether it is stable, why it moved, and how long it takes."""
 
+import polars as pl
 import streamlit as st
 
-from conversion import charts, report
-from ui import controls, state
+from conversion import charts, insights, report, survival
+from ui import controls, state, views
+from ui.text import plain
 
 st.title("Trends by cohort")
 data = state.dataset()
@@ -17,35 +19,59 @@ if definition.pre_aggregated or not definition.contact_date:
 left, right = st.columns([1, 3])
 with left:
     period = st.segmented_control(
-        "Cohort", ["month", "week", "quarter"], key="period", required=True
-    )
+        "Cohort", ["month", "week", "quarter"], key="period", required=True,
+        persist_state="session",
+    ) or "month"  # fmt: skip
 with right:
     options = ["Overall", *[s for s in definition.segments if s != definition.contact_date]]
     by = st.selectbox("Lines", options, key="trend_by")
-cohort_definition = definition.with_changes(segments=() if by == "Overall" else (by,))
-result = state.cohorts(data, cohort_definition, period)
+segment = None if by == "Overall" else by
+result = state.cohorts(data, definition.with_changes(segments=(by,) if segment else ()), period)
 if result is None:
     st.stop()
 table, counts = result
 rates = report.cohort_rates(table)
-segment = None if by == "Overall" else by
-st.altair_chart(
-    charts.trend_chart(rates, controls.safe_bands(), segment=segment, period=period),
-    width="stretch",
+bands = controls.safe_bands()
+
+rate_tab, control_tab, move_tab, time_tab = st.tabs(
+    ["Rate by cohort", "Stable or not?", "Why did it move?", "Time to convert"]
 )
-if definition.window_days is not None:
-    st.caption(
-        f"Each cohort's rate counts conversions within {definition.window_days} days. A cohort is "
-        "immature (hollow diamond) while some of its contacts have not had their full window by "
-        f"{counts.quality.as_of}: those contacts are left out, so its rate may still move."
-    )
-else:
-    st.caption("No conversion window is set, so recent cohorts have had less time to convert.")
-st.dataframe(
-    rates.select(
-        "cohort", *([segment] if segment else []), "contacts", "customers", "immature", "mature",
-        (rates["rate"] * 100).alias("Rate %"),
-    ),
-    hide_index=True,
-    column_config={"Rate %": st.column_config.NumberColumn(format="%.1f%%")},
-)  # fmt: skip
+with rate_tab:
+    trend = charts.trend_chart(rates, bands, segment=segment, period=period)
+    st.altair_chart(trend, width="stretch")
+    views.chart_downloads(trend, data.name, "Trend chart")
+    views.maturity_note(definition, counts)
+    st.dataframe(
+        rates.select(
+            "cohort", *([segment] if segment else []), "contacts", "customers", "immature",
+            "mature", (pl.col("rate") * 100).alias("Rate %"),
+        ),
+        hide_index=True,
+        column_config={"Rate %": st.column_config.NumberColumn(format="%.1f%%")},
+    )  # fmt: skip
+
+with control_tab:
+    overall = state.cohorts(data, definition.with_changes(segments=()), period)
+    if overall is not None:
+        cohorts_overall = overall[0]
+        points = insights.p_chart(cohorts_overall)
+        st.altair_chart(charts.control_chart(points, period=period), width="stretch")
+        views.control_notes(points, insights.cohort_chi_square(cohorts_overall))
+        review = insights.monthly_review(table, segment)
+        st.markdown("**Review of the latest mature cohort**")
+        for sentence in review.sentences:
+            st.markdown(f"- {plain(sentence)}")
+
+with move_tab:
+    views.why_it_moved(data, definition, period)
+
+with time_tab:
+    timing = state.time_to_convert(data, definition.with_changes(segments=(by,) if segment else ()))
+    if timing is not None:
+        lags, _ = timing
+        km = survival.kaplan_meier(lags, [segment] if segment else [])
+        st.altair_chart(charts.time_to_convert_chart(km, segment=segment), width="stretch")
+        hint = survival.window_hint_text(lags)
+        if hint:
+            st.info(plain(hint))
+        views.time_tables(km, segment)

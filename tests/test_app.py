@@ -311,3 +311,80 @@ def test_segments_page_offers_every_export():
         "Share chart (SVG)",
         "Report (HTML)",
     } <= labels
+
+
+def simpson_rows() -> bytes:
+    """ORACLES.md's Simpson example as contact rows: channel, company size, converted."""
+    cells = {
+        ("Email", "SMB"): (30, 100),
+        ("Email", "Enterprise"): (50, 1000),
+        ("Ads", "SMB"): (250, 1000),
+        ("Ads", "Enterprise"): (4, 100),
+    }
+    lines = ["id,channel,size,won"]
+    record = 0
+    for (channel, size), (customers, contacts) in cells.items():
+        for i in range(contacts):
+            record += 1
+            lines.append(f"{record},{channel},{size},{'yes' if i < customers else 'no'}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_compare_warns_about_the_oracle_simpson_paradox():
+    at = upload(run_app(), "channels.csv", simpson_rows())
+    at.switch_page("pages/segments.py").run()
+    picker = next(m for m in at.multiselect if m.label.startswith("Break down by"))
+    picker.set_value(["channel"]).run()
+    at.switch_page("pages/compare.py").run()
+    at.selectbox(key="compare_pick_a").set_value("Email").run()
+    at.selectbox(key="compare_pick_b").set_value("Ads").run()
+    assert not at.exception and not at.error
+    warnings = [shown(w.value) for w in at.warning]
+    assert warnings and "size" in warnings[0]
+    composition = at.dataframe[-1].value
+    assert set(composition["size"]) == {"SMB", "Enterprise"}
+
+
+def test_compare_finds_no_paradox_when_there_is_none():
+    at = upload(run_app(), "crm.csv", crm_export())
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception and not at.error
+    assert not at.warning
+    assert any("none reverses" in s.value for s in at.success)
+
+
+def test_the_column_ranking_lists_columns_and_switches_the_breakdown():
+    at = run_app()
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert sum("V = " in c for c in captions) == 4  # source, device, plan_interest, region
+    at.button(key="rank_device").click().run()
+    assert not at.exception and not at.error
+    assert "device" in at.dataframe[0].value.columns
+
+
+def test_adjusted_rates_sit_between_the_raw_rate_and_the_overall_rate():
+    at = run_app()
+    at.toggle(key="adjusted").set_value(True).run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    overall = 100 * table["Customers"].sum() / table["Contacts"].sum()
+    for raw, adjusted in zip(table["Rate %"], table["Adjusted %"], strict=True):
+        assert min(raw, overall) - 1e-9 <= adjusted <= max(raw, overall) + 1e-9
+
+
+def test_trends_tabs_show_control_chart_decomposition_and_time_to_convert():
+    at = run_app()
+    at.switch_page("pages/trends.py").run()
+    assert not at.exception and not at.error
+    assert [t.label for t in at.tabs] == [
+        "Rate by cohort",
+        "Stable or not?",
+        "Why did it move?",
+        "Time to convert",
+    ]
+    assert len(at.get("vega_lite_chart")) == 4
+    change = next(m for m in at.metric if m.label == "Change in the overall rate")
+    assert change.value.endswith("points")
+    assert any("Review of the latest mature cohort" in m.value for m in at.markdown)
+    assert any("conversions seen so far" in shown(i.value) for i in at.info)

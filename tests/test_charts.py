@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import re
 from typing import Any
@@ -454,3 +455,71 @@ def test_difference_chart_points_with_intervals() -> None:
     svg = render(chart)
     assert "15.0% (12.7% – 17.6%)" in svg
     assert "9.0% (6.8% – 11.8%)" in svg
+
+
+def _layers(chart) -> list[dict]:
+    return chart.to_dict()["layer"]
+
+
+def test_time_to_convert_chart_draws_step_curves_per_segment():
+    km = pl.DataFrame(
+        {
+            "source": ["A", "A", "B"],
+            "days": [0, 7, 7],
+            "converted_share": [0.0, 0.2, 0.1],
+            "ci_low": [None, 0.1, 0.05],
+            "ci_high": [None, 0.3, 0.2],
+        }
+    )
+    area, line = _layers(charts.time_to_convert_chart(km, segment="source"))
+    assert (area["mark"]["type"], line["mark"]["type"]) == ("area", "line")
+    assert line["mark"]["interpolate"] == "step-after"
+    assert line["encoding"]["y"]["field"] == "converted_share"
+    assert line["encoding"]["color"]["field"] == "source"
+    assert (area["encoding"]["y"]["field"], area["encoding"]["y2"]["field"]) == (
+        "ci_low",
+        "ci_high",
+    )
+
+
+def test_control_chart_marks_points_outside_the_limits_and_immature_cohorts():
+    points = pl.DataFrame(
+        {
+            "cohort": [dt.date(2025, 1, 1), dt.date(2025, 2, 1), dt.date(2025, 3, 1)],
+            "rate": [0.10, 0.30, 0.12],
+            "centre": [0.12, 0.12, None],
+            "lcl": [0.05, 0.05, None],
+            "ucl": [0.19, 0.19, None],
+            "outside": [False, True, None],
+            "contacts": [400, 410, 90],
+            "customers": [40, 123, 11],
+        }
+    )
+    chart = charts.control_chart(points)
+    limits, centre, _, dots = _layers(chart)
+    assert (limits["encoding"]["y"]["field"], limits["encoding"]["y2"]["field"]) == ("lcl", "ucl")
+    assert centre["mark"]["type"] == "rule"
+    statuses = [row["_status"] for row in chart.to_dict()["data"]["values"]]
+    assert statuses == ["within the limits", "outside the limits", "immature"]
+    assert dots["encoding"]["shape"]["field"] == "_status"
+
+
+def test_waterfall_steps_add_up_to_the_total_change():
+    parts = pl.DataFrame(
+        {
+            "segment": ["A", "B", "(total)"],
+            "mix_effect": [0.01, -0.02, -0.01],
+            "rate_effect": [0.005, 0.002, 0.007],
+        }
+    )
+    steps = charts.waterfall_chart(parts).to_dict()["data"]["values"]
+    assert [s["step"] for s in steps] == [
+        "A · mix",
+        "A · rate",
+        "B · mix",
+        "B · rate",
+        "Total change",
+    ]
+    assert steps[-1]["end"] == pytest.approx(-0.003)
+    for before, after in itertools.pairwise(steps[:-1]):
+        assert after["start"] == pytest.approx(before["end"])

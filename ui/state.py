@@ -8,6 +8,7 @@ and the ``Definition`` (a frozen, hashable value). Caches are bounded.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import streamlit as st
 
-from conversion import io, rates
+from conversion import explore, io, rates
 from conversion.definition import Bands, Definition
 from conversion.errors import InputError
 from conversion.roles import Roles, detect_roles
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
     from streamlit.runtime.uploaded_file_manager import UploadedFile
 
+LOG = logging.getLogger(__name__)
 MAX_CACHED_RESULTS = 32
 MAX_CACHED_TABLES = 4
 UPLOAD_LIMIT_MB = 500  # matches server.maxUploadSize in .streamlit/config.toml
@@ -170,12 +172,23 @@ def upload_dataset(contacts: io.Table, digest: str, orders: io.Table | None = No
 
 
 def guarded(action: Callable[[], object]) -> object | None:
-    """Run ``action``; show an InputError as ``st.error`` and return None instead of raising."""
+    """Run ``action``; show what went wrong as ``st.error`` and return None instead of raising.
+
+    Bad input gets the engine's own message. Anything else is a bug of ours: the analyst gets a
+    plain sentence (the details go to the server log), never a traceback.
+    """
     try:
         return action()
     except InputError as error:
         st.error(plain(error))
-        return None
+    except Exception:
+        LOG.exception("unexpected error while computing a view")
+        st.error(
+            "This view could not be computed because of an unexpected problem in the app (the "
+            "details are in the server log). Try another column or setting, and please report "
+            "it with the steps that led here."
+        )
+    return None
 
 
 def _cached(kind: str, key: tuple, compute: Callable[[], object]) -> object:
@@ -216,4 +229,54 @@ def missing_values(data: Dataset, columns: tuple[str, ...]) -> dict[str, int]:
 
     return _cached(  # type: ignore[return-value]
         "missing", (data.key, columns), lambda: count_missing(data.contacts.frame, columns)
+    )
+
+
+def _counting_key(d: Definition) -> Definition:
+    return d.with_changes(bands=Bands())
+
+
+def time_to_convert(data: Dataset, d: Definition) -> tuple[pl.DataFrame, object] | None:
+    """Days to conversion or censoring per segment (for Kaplan–Meier curves)."""
+
+    def compute() -> tuple[pl.DataFrame, object]:
+        orders = data.orders.frame if data.orders and d.orders else None
+        return rates.time_to_convert(
+            data.contacts.frame,
+            d,
+            orders,
+            source=data.contacts.name,
+            orders_source=data.orders.name if data.orders else "the orders table",
+        )
+
+    key = (data.key, _counting_key(d))
+    return guarded(lambda: _cached("time", key, compute))  # type: ignore[return-value]
+
+
+def usable_tables(data: Dataset, d: Definition) -> tuple[dict, dict] | None:
+    """Per-segment counts of every column worth ranking, and the reasons for the others."""
+    orders = data.orders.frame if data.orders and d.orders else None
+    key = (data.key, _counting_key(d))
+    return guarded(  # type: ignore[return-value]
+        lambda: _cached(
+            "usable",
+            key,
+            lambda: explore.usable_tables(data.contacts.frame, d, data.roles, orders),
+        )
+    )
+
+
+def cross_tables(
+    data: Dataset, d: Definition, exposure: str, columns: tuple[str, ...]
+) -> dict | None:
+    orders = data.orders.frame if data.orders and d.orders else None
+    key = (data.key, _counting_key(d), exposure, columns)
+    return guarded(  # type: ignore[return-value]
+        lambda: _cached(
+            "cross",
+            key,
+            lambda: explore.cross_tables(
+                data.contacts.frame, d, exposure, columns, data.roles, orders
+            ),
+        )
     )
