@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import controls, links
+from ui.entry import mark_navigation
 
 st.set_page_config(page_title="Conversion by Segment", page_icon="📊", layout="wide")
 links.display_defaults()
@@ -19,6 +20,7 @@ page = st.navigation(
         st.Page("pages/guide.py", title="Guide", url_path="guide", icon=":material/menu_book:"),
     ]
 )  # fmt: skip
+mark_navigation()
 links.show_notices()
 page.run()
 controls.sidebar()  # after the page, so an upload on this run is already shown

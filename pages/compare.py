@@ -5,7 +5,10 @@ import streamlit as st
 
 from conversion import charts, report
 from ui import state, views
+from ui.entry import through_app
 from ui.text import plain
+
+through_app()
 
 st.title("Compare two segments")
 data = state.dataset()

@@ -5,7 +5,10 @@ import streamlit as st
 from conversion import report
 from conversion.samples import SAMPLES
 from ui import controls, state
+from ui.entry import through_app
 from ui.text import plain
+
+through_app()
 
 st.title("Data")
 st.caption(

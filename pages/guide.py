@@ -3,6 +3,9 @@
 import streamlit as st
 
 from conversion.definition import BAND_PRESETS
+from ui.entry import through_app
+
+through_app()
 
 st.title("Guide")
 

@@ -4,6 +4,9 @@ import streamlit as st
 
 from conversion import charts, report, stats
 from ui import controls, state, views
+from ui.entry import through_app
+
+through_app()
 
 st.title("Conversion by segment")
 data = state.dataset()

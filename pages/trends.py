@@ -5,7 +5,10 @@ import streamlit as st
 
 from conversion import charts, insights, report, survival
 from ui import controls, state, views
+from ui.entry import through_app
 from ui.text import plain
+
+through_app()
 
 st.title("Trends by cohort")
 data = state.dataset()

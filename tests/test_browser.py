@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -67,12 +68,12 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def app_url(browser_requirements, tmp_path_factory):
+@contextlib.contextmanager
+def _serve(log_dir: Path):
     """``streamlit run app.py`` on a free local port; yields its URL, stops it afterwards."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    log_path = log_dir / "server.log"
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
@@ -98,6 +99,13 @@ def app_url(browser_requirements, tmp_path_factory):
         yield url
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="module")
+def app_url(browser_requirements, tmp_path_factory):
+    """The app served for this module's tests."""
+    with _serve(tmp_path_factory.mktemp("streamlit")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -361,3 +369,25 @@ def test_a_snapshot_link_shows_the_same_rates_without_the_file(page, browser, tm
         _screenshot(tab, "snapshot.png")
     finally:
         context.close()
+
+
+def test_a_deep_link_as_a_fresh_servers_first_request_goes_through_the_app(browser, tmp_path):
+    """A pages/ folder must not put Streamlit in its legacy multipage mode for a deep link."""
+    from playwright.sync_api import expect
+
+    with _serve(tmp_path) as url:
+        context = browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(TIMEOUT_MS)
+        tab = context.new_page()
+        try:
+            tab.goto(f"{url}/compare?sample=web", timeout=30_000)
+            _wait_for_title(tab, "Compare two segments")
+            _wait_for_idle(tab)
+            _assert_no_exception(tab)
+            links = tab.locator('[data-testid="stSidebarNavLink"]')
+            # Each link's text is its icon's ligature name followed by the page title.
+            titles = ["Segments", "Data", "Trends", "Compare", "Guide"]
+            expect(links).to_have_text([re.compile(f"{title}$") for title in titles])
+            expect(tab.locator('[data-testid="stSidebar"]')).to_contain_text("Web sessions")
+        finally:
+            context.close()
