@@ -271,7 +271,7 @@ def test_upload_then_segments_charts_and_table(page, tmp_path):
 
     # The same figures through the table's CSV download.
     with page.expect_download(timeout=TIMEOUT_MS) as download:
-        page.get_by_role("button", name="Download table (CSV)").click()
+        page.get_by_role("button", name="Table (CSV)").click()
     assert download.value.suggested_filename == "crm_export_by_segment.csv"
     with open(download.value.path(), encoding="utf-8", newline="") as handle:
         rows = {row["Lead Source"]: row for row in csv.DictReader(handle)}

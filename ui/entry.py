@@ -5,15 +5,19 @@ Streamlit treats a ``pages/`` folder beside the entry script as its legacy multi
 ``st.navigation`` has run once in the process. A link such as ``/trends`` opened first on a new
 server therefore runs ``pages/trends.py`` on its own: no page registry, no sidebar, and the
 legacy mode sticks for every later visitor. Each page calls ``through_app()`` first; when the
-page runs outside the navigation, it switches the legacy mode off and reruns, which goes through
-app.py and lands on the same page (the URL path is unchanged).
+page runs outside the navigation, it switches the legacy mode off and runs app.py in its place,
+which lands on the same page (the URL path is unchanged).
 """
 
 from __future__ import annotations
 
+import runpy
+from pathlib import Path
+
 import streamlit as st
 
 NAVIGATION_KEY = "_navigation_ran"
+APP = Path(__file__).resolve().parent.parent / "app.py"
 
 
 def mark_navigation() -> None:
@@ -22,11 +26,16 @@ def mark_navigation() -> None:
 
 
 def through_app() -> None:
-    """Rerun through app.py if this page script was started without it."""
+    """Run app.py instead, in this same run, if this page script was started without it.
+
+    Running the entry script inline (rather than asking for a rerun) keeps this run's widget
+    events, such as the click that started it.
+    """
     if st.session_state.pop(NAVIGATION_KEY, False):
         return
     # Streamlit's own switch between the legacy and the st.navigation page layouts.
     from streamlit.runtime.pages_manager import PagesManager
 
     PagesManager.uses_pages_directory = False
-    st.rerun()
+    runpy.run_path(str(APP), run_name="__main__")
+    st.stop()

@@ -194,11 +194,13 @@ def guarded(action: Callable[[], object]) -> object | None:
 def _cached(kind: str, key: tuple, compute: Callable[[], object]) -> object:
     cache = _session_dict("_results")
     full_key = (kind, *key)
-    if full_key in cache:
-        cache.move_to_end(full_key)
-        return cache[full_key]
-    started = time.perf_counter()
+    # The spinner is entered on cache hits too: it takes a slot in the layout, and a slot that
+    # comes and goes would shift the widgets after it and lose their state (a click, say).
     with st.spinner("Counting…", show_time=True):
+        if full_key in cache:
+            cache.move_to_end(full_key)
+            return cache[full_key]
+        started = time.perf_counter()
         value = compute()
     st.session_state["last_compute_seconds"] = time.perf_counter() - started
     _remember(cache, full_key, value, MAX_CACHED_RESULTS)
