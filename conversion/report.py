@@ -343,3 +343,26 @@ def export_table(table: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
         "low_sample",
         "low_sample_reason",
     )
+
+
+MAX_SEGMENTS_SHOWN = 200
+TOP_WHEN_TOO_MANY = 50
+
+
+def limit_segments(
+    table: pl.DataFrame, segments: Sequence[str], limit: int = MAX_SEGMENTS_SHOWN
+) -> tuple[pl.DataFrame, str | None]:
+    """At most ``limit`` segments to chart: beyond that keep the largest and group the rest.
+
+    Returns the table to show and, when it was cut, a sentence saying so.
+    """
+    if table.height <= limit:
+        return table, None
+    from conversion.rates import top_k
+
+    kept = top_k(table, segments, TOP_WHEN_TOO_MANY)
+    return kept, (
+        f"This breakdown has {table.height:,} segments, too many to chart; the "
+        f"{TOP_WHEN_TOO_MANY} largest per column are shown and the rest grouped as Other. "
+        "Set Top segments to choose another number."
+    )

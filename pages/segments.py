@@ -21,8 +21,11 @@ if not definition.segments:
 counts = state.counts(data, definition)
 if counts is None:
     st.stop()
+shown, cut_note = report.limit_segments(counts.table, definition.segments)
+if cut_note:
+    st.warning(cut_note)
 sort = st.session_state.get("sort", "lower_bound")
-described = stats.describe(counts.table, definition.bands, sort=sort)
+described = stats.describe(shown, definition.bands, sort=sort)
 segments = list(definition.segments)
 labelled = report.with_labels(described, segments)
 label = report.label_column(segments)

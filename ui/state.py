@@ -7,11 +7,14 @@ and the ``Definition`` (a frozen, hashable value). Caches are bounded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 MAX_CACHED_RESULTS = 32
 MAX_CACHED_TABLES = 4
+MAX_CACHE_AGE_SECONDS = 3600
 UPLOAD_LIMIT_MB = 500  # matches server.maxUploadSize in .streamlit/config.toml
 UPLOAD_LIMIT_BYTES = UPLOAD_LIMIT_MB * 1024 * 1024
 
@@ -56,6 +60,33 @@ class Dataset:
         return self.orders.columns if self.orders else []
 
 
+class SessionFiles:
+    """The temporary files of one session's uploads, deleted when the session ends.
+
+    Streamlit drops a session's state some time after its browser tab closes; the finalizer
+    then removes the files, so uploads do not outlive their session on the server's disk.
+    """
+
+    def __init__(self) -> None:
+        self.paths: list[Path] = []
+        weakref.finalize(self, _delete, self.paths)
+
+    def add(self, *paths: Path | None) -> None:
+        self.paths.extend(p for p in paths if p is not None)
+
+
+def _delete(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def session_files() -> SessionFiles:
+    if "_files" not in st.session_state:
+        st.session_state["_files"] = SessionFiles()
+    return st.session_state["_files"]
+
+
 def _session_dict(name: str) -> OrderedDict:
     if name not in st.session_state:
         st.session_state[name] = OrderedDict()
@@ -63,10 +94,23 @@ def _session_dict(name: str) -> OrderedDict:
 
 
 def _remember(cache: OrderedDict, key: object, value: object, limit: int) -> None:
-    cache[key] = value
+    """Keep ``value`` (with its time), dropping the oldest entries beyond ``limit`` or age."""
+    now = time.monotonic()
+    cache[key] = (now, value)
     cache.move_to_end(key)
     while len(cache) > limit:
         cache.popitem(last=False)
+    for old in [k for k, (stamp, _) in cache.items() if now - stamp > MAX_CACHE_AGE_SECONDS]:
+        del cache[old]
+
+
+def _recall(cache: OrderedDict, key: object) -> tuple[bool, object]:
+    entry = cache.get(key)
+    if entry is None or time.monotonic() - entry[0] > MAX_CACHE_AGE_SECONDS:
+        cache.pop(key, None)
+        return False, None
+    cache.move_to_end(key)
+    return True, entry[1]
 
 
 def sample_dataset(key: str) -> Dataset:
@@ -147,13 +191,15 @@ def load_upload(uploaded: UploadedFile, *, sheet: str | None = None) -> io.Table
         return None
     key = (upload_digest(data), sheet)
     tables = _session_dict("_tables")
-    if key in tables:
-        tables.move_to_end(key)
-        return tables[key]
+    found, table = _recall(tables, key)
+    if found:
+        return table  # type: ignore[return-value]
     try:
         with st.spinner(f"Reading {plain(uploaded.name)}…"):
             path = io.save_upload(data, uploaded.name)
+            session_files().add(path)
             table = io.load(path, name=uploaded.name, sheet=sheet)
+            session_files().add(table.path)
     except InputError as error:
         st.error(plain(error))
         return None
@@ -197,9 +243,9 @@ def _cached(kind: str, key: tuple, compute: Callable[[], object]) -> object:
     # The spinner is entered on cache hits too: it takes a slot in the layout, and a slot that
     # comes and goes would shift the widgets after it and lose their state (a click, say).
     with st.spinner("Counting…", show_time=True):
-        if full_key in cache:
-            cache.move_to_end(full_key)
-            return cache[full_key]
+        found, value = _recall(cache, full_key)
+        if found:
+            return value
         started = time.perf_counter()
         value = compute()
     st.session_state["last_compute_seconds"] = time.perf_counter() - started
