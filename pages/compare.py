@@ -68,4 +68,5 @@ st.caption(
     "Simpson's paradox: a comparison can reverse once a third column (company size, region) is "
     "held fixed. Each other column is checked with a Mantel–Haenszel adjustment."
 )
-views.simpson_check(data, definition, a, b)
+if st.toggle("Check the other columns", key="simpson", persist_state="session"):
+    views.simpson_check(data, definition, a, b)

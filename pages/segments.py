@@ -61,7 +61,13 @@ if grid_tab:
         st.altair_chart(charts.heatmap(described, segments[0], segments[1], definition.bands))
 
 with st.expander("Which columns matter?", icon=":material/insights:"):
-    views.column_ranking(data, definition)
+    if st.toggle(
+        "Rank every column by how strongly it separates conversion",
+        key="rank_columns",
+        persist_state="session",
+        help="Counts the data once per column; on large files this takes a few seconds.",
+    ):
+        views.column_ranking(data, definition)
 
 st.subheader("Results")
 st.selectbox(

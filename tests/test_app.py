@@ -338,6 +338,7 @@ def test_compare_warns_about_the_oracle_simpson_paradox():
     at.switch_page("pages/compare.py").run()
     at.selectbox(key="compare_pick_a").set_value("Email").run()
     at.selectbox(key="compare_pick_b").set_value("Ads").run()
+    at.toggle(key="simpson").set_value(True).run()
     assert not at.exception and not at.error
     warnings = [shown(w.value) for w in at.warning]
     assert warnings and "size" in warnings[0]
@@ -348,6 +349,7 @@ def test_compare_warns_about_the_oracle_simpson_paradox():
 def test_compare_finds_no_paradox_when_there_is_none():
     at = upload(run_app(), "crm.csv", crm_export())
     at.switch_page("pages/compare.py").run()
+    at.toggle(key="simpson").set_value(True).run()
     assert not at.exception and not at.error
     assert not at.warning
     assert any("none reverses" in s.value for s in at.success)
@@ -355,6 +357,7 @@ def test_compare_finds_no_paradox_when_there_is_none():
 
 def test_the_column_ranking_lists_columns_and_switches_the_breakdown():
     at = run_app()
+    at.toggle(key="rank_columns").set_value(True).run()
     assert not at.exception
     captions = [c.value for c in at.caption]
     assert sum("V = " in c for c in captions) == 4  # source, device, plan_interest, region

@@ -8,6 +8,7 @@ and the ``Definition`` (a frozen, hashable value). Caches are bounded.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import logging
 import time
@@ -256,12 +257,17 @@ def _cached(kind: str, key: tuple, compute: Callable[[], object]) -> object:
 def counts(data: Dataset, d: Definition) -> rates.Counts | None:
     """Contacts and customers per segment for ``d``, or None after showing what is wrong."""
 
-    def compute() -> rates.Counts:
-        return rates.count_tables(data.contacts, d, data.orders)
-
-    # Bands change the reading of the counts, not the counts: keep them out of the cache key.
-    key = (data.key, d.with_changes(bands=Bands()))
-    return guarded(lambda: _cached("counts", key, compute))  # type: ignore[return-value]
+    # Bands and top K change how the counts are read or grouped, not the counts: both stay out
+    # of the cache key, and top K regroups the small cached table.
+    full = d.with_changes(top_k=None)
+    key = (data.key, _counting_key(full))
+    counted = guarded(
+        lambda: _cached("counts", key, lambda: rates.count_tables(data.contacts, full, data.orders))
+    )
+    if counted is None or d.top_k is None:
+        return counted  # type: ignore[return-value]
+    table = rates.top_k(counted.table, d.segments, d.top_k)  # type: ignore[union-attr]
+    return dataclasses.replace(counted, table=table, definition=d)  # type: ignore[arg-type]
 
 
 def cohorts(data: Dataset, d: Definition, period: str) -> tuple[pl.DataFrame, rates.Counts] | None:
@@ -304,6 +310,8 @@ def time_to_convert(data: Dataset, d: Definition) -> tuple[pl.DataFrame, object]
 def usable_tables(data: Dataset, d: Definition) -> tuple[dict, dict] | None:
     """Per-segment counts of every column worth ranking, and the reasons for the others."""
     orders = data.orders.frame if data.orders and d.orders else None
+    # The ranking does not depend on the current breakdown: keep it out of the key.
+    d = d.with_changes(segments=(), top_k=None, bins=(), date_buckets=())
     key = (data.key, _counting_key(d))
     return guarded(  # type: ignore[return-value]
         lambda: _cached(
