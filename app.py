@@ -1,5 +1,8 @@
 """Conversion by Segment: the Streamlit app's entry point — page registry and sidebar only."""
 
+# Imported before any page runs: Altair looks pandas up in sys.modules, and two sessions' first
+# runs at once could otherwise see a half-imported pandas (seen under load).
+import pandas  # noqa: F401
 import streamlit as st
 
 from ui import controls, links

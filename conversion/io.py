@@ -594,7 +594,11 @@ def _detect_delimiter(text: str, complete: bool) -> str:
     for candidate in _DELIMITERS:
         if candidate not in text:
             continue
-        counts = [len(row) for row in csv.reader(io.StringIO(text), delimiter=candidate) if row]
+        counts = [
+            len(row)
+            for row in csv.reader(io.StringIO(text, newline=""), delimiter=candidate)
+            if row
+        ]
         if not complete and len(counts) > 1:
             counts = counts[:-1]  # the last record may be cut by the sample's end
         if not counts or counts[0] < 2:
@@ -606,7 +610,7 @@ def _detect_delimiter(text: str, complete: bool) -> str:
 
 
 def _header(text: str, delimiter: str, name: str) -> list[str]:
-    for row in csv.reader(io.StringIO(text), delimiter=delimiter):
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
         if row:
             return row
     raise InputError(

@@ -138,7 +138,7 @@ def from_query(params: Mapping[str, Sequence[str]], *, samples: Sequence[str] = 
 def _whole(text: str | None, low: int, high: int, key: str, ignored) -> int | None:
     if text is None:
         return None
-    if text.isdigit() and low <= int(text) <= high:
+    if text.isascii() and text.isdigit() and low <= int(text) <= high:
         return int(text)
     ignored(key, text, f"a whole number from {low} to {high}")
     return None

@@ -52,9 +52,11 @@ _ORDERED = "__cbs_ordered"
 _ORDER_BEFORE = "__cbs_order_before_contact"
 _CUSTOMER = "__cbs_customer"
 _STATUS = "__cbs_status"
+EXCLUSION = "excluded as"  # the reason column of Counts.excluded (clear of segment names)
 _AS_OF = "__cbs_as_of"
 _CID = "__cbs_contact_index"
 _BAD = "__cbs_bad_"
+_T = "__cbs_total_"  # tallies in the one aggregation, clear of any segment column
 _TMP = "__cbs_tmp_"
 _ORDER_DATE_BAD = _BAD + "order_date"
 
@@ -86,8 +88,8 @@ class Counts:
     ``table`` has the segment columns (text, ``(missing)`` for empty values, ``Other`` for the
     segments beyond the top K), then ``contacts`` and ``customers``; one row per segment
     (combination), sorted by the segment values. ``excluded`` has the same segment columns,
-    ``status`` and ``contacts`` for contacts left out of the rates (immature, no contact date,
-    no id).
+    ``EXCLUSION`` (why) and ``contacts`` for contacts left out of the rates (immature, no
+    contact date, no id).
     """
 
     table: pl.DataFrame
@@ -157,6 +159,7 @@ def count(
     """
     schema = contacts.collect_schema()
     _check_columns(schema.names(), _contact_columns(definition), source)
+    _check_segment_names(definition, source)
     if definition.pre_aggregated:
         return _count_pre_aggregated(contacts, definition, source)
     _check_evidence(definition, orders)
@@ -214,6 +217,18 @@ def _check_columns(available: Sequence[str], wanted: Sequence[str], source: str)
         raise InputError(
             f"{source} has no column {names}. Its columns are: {shown}{more}. "
             "Check the spelling (names are case-sensitive) or pick another column."
+        )
+
+
+OUTPUT_COLUMNS = ("contacts", "customers")
+
+
+def _check_segment_names(d: Definition, source: str) -> None:
+    clash = [c for c in d.segments if c in OUTPUT_COLUMNS]
+    if clash:
+        raise InputError(
+            f"The segment column '{clash[0]}' in {source} has the name of a result column "
+            "(contacts, customers). Rename that column in the file, then pick it again."
         )
 
 
@@ -603,17 +618,17 @@ def _summarise(frame: pl.LazyFrame, d: Definition, checks: list[_Check]) -> pl.L
     """The one aggregation: per segment and status, counts and quality tallies."""
     names = frame.collect_schema().names()
     tallies = [
-        pl.len().alias("contacts"),
-        pl.col(_CUSTOMER).sum().alias("customers"),
-        pl.col(_ROWS).sum().alias("rows"),
-        pl.col(_SEGMENT_CONFLICT).sum().alias("segment_conflicts"),
-        pl.col(_FLAG_CONFLICT).sum().alias("flag_conflicts"),
-        pl.col("__cbs_negative").sum().alias("negative_lags"),
-        pl.col("__cbs_outside").sum().alias("outside_window"),
-        pl.col(_AS_OF).first().alias("as_of"),
+        pl.len().alias(_T + "contacts"),
+        pl.col(_CUSTOMER).sum().alias(_T + "customers"),
+        pl.col(_ROWS).sum().alias(_T + "rows"),
+        pl.col(_SEGMENT_CONFLICT).sum().alias(_T + "segment_conflicts"),
+        pl.col(_FLAG_CONFLICT).sum().alias(_T + "flag_conflicts"),
+        pl.col("__cbs_negative").sum().alias(_T + "negative_lags"),
+        pl.col("__cbs_outside").sum().alias(_T + "outside_window"),
+        pl.col(_AS_OF).first().alias(_T + "as_of"),
     ]
     if d.converted:
-        tallies.append(pl.col(_FLAG).is_null().sum().alias("empty_flags"))
+        tallies.append(pl.col(_FLAG).is_null().sum().alias(_T + "empty_flags"))
     for check in checks:
         expr = pl.col(check.name).first() if check.name == _ORDER_DATE_BAD else pl.col(check.name)
         tallies.append(expr.sum().alias(check.name))
@@ -710,7 +725,10 @@ def _finish(summary: pl.DataFrame, d: Definition) -> Counts:
     counted = summary.filter(pl.col(_STATUS) == COUNTED)
     table = (
         counted.group_by(segments)
-        .agg(pl.col("contacts").sum().cast(pl.Int64), pl.col("customers").sum().cast(pl.Int64))
+        .agg(
+            pl.col(_T + "contacts").sum().cast(pl.Int64).alias("contacts"),
+            pl.col(_T + "customers").sum().cast(pl.Int64).alias("customers"),
+        )
         .sort(segments)
     )
     if d.top_k is not None:
@@ -718,20 +736,21 @@ def _finish(summary: pl.DataFrame, d: Definition) -> Counts:
     excluded = (
         summary.filter(pl.col(_STATUS) != COUNTED)
         .group_by([*segments, _STATUS])
-        .agg(pl.col("contacts").sum().cast(pl.Int64))
-        .rename({_STATUS: "status"})
-        .sort([*segments, "status"])
+        .agg(pl.col(_T + "contacts").sum().cast(pl.Int64).alias("contacts"))
+        .rename({_STATUS: EXCLUSION})
+        .sort([*segments, EXCLUSION])
     )
 
     identified = summary.filter(pl.col(_STATUS) != MISSING_ID)
 
     def total(column: str, frame: pl.DataFrame = identified) -> int:
+        column = _T + column
         return int(frame[column].sum()) if column in frame.columns and frame.height else 0
 
     def by_status(status: str) -> int:
         return total("contacts", summary.filter(pl.col(_STATUS) == status))
 
-    as_of_values = summary["as_of"].drop_nulls() if summary.height else pl.Series([])
+    as_of_values = summary[_T + "as_of"].drop_nulls() if summary.height else pl.Series([])
     quality = Quality(
         rows=total("rows", summary),
         contacts=total("contacts"),
@@ -845,7 +864,7 @@ def _count_pre_aggregated(contacts: pl.LazyFrame, d: Definition, source: str) ->
             "The conversion window does not apply to pre-aggregated counts and was ignored."
         )
     excluded = pl.DataFrame(
-        schema={**{c: pl.String for c in d.segments}, "status": pl.String, "contacts": pl.Int64}
+        schema={**{c: pl.String for c in d.segments}, EXCLUSION: pl.String, "contacts": pl.Int64}
     )
     return Counts(table, quality, tuple(warnings), d, excluded)
 
@@ -954,7 +973,7 @@ def cohorts(
     )
     counts = count(contacts, cohort_definition, orders, source=source, orders_source=orders_source)
     keys = [date_column, *segments]
-    immature = counts.excluded.filter(pl.col("status") == IMMATURE).select(
+    immature = counts.excluded.filter(pl.col(EXCLUSION) == IMMATURE).select(
         *keys, pl.col("contacts").alias("immature")
     )
     table = counts.table.join(immature, on=keys, how="full", coalesce=True).with_columns(

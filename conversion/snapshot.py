@@ -97,7 +97,7 @@ def decode(text: str) -> Snapshot:
     if len(text) > MAX_LINK_CHARS:
         raise _broken(f"it is longer than {MAX_LINK_CHARS:,} characters")
     version, dot, packed = text.partition(".")
-    if not dot or not version.isdigit():
+    if not dot or not (version.isascii() and version.isdigit()):
         raise _broken("it does not start with a version number")
     if int(version) != VERSION:
         raise InputError(
@@ -113,7 +113,7 @@ def decode(text: str) -> Snapshot:
         document = json.loads(raw.decode("utf-8"))
     except InputError:
         raise
-    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError):
+    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError, RecursionError):
         raise _broken("it is truncated or altered") from None
     return _validated(document)
 

@@ -93,3 +93,4 @@ views.report_download(
     data.name, definition, counts, described, {"Rate by segment": chart, "Share": pie}
 )
 views.share_box(counts.table)
+views.python_box(data, definition, sort)

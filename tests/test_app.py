@@ -391,3 +391,29 @@ def test_trends_tabs_show_control_chart_decomposition_and_time_to_convert():
     assert change.value.endswith("points")
     assert any("Review of the latest mature cohort" in m.value for m in at.markdown)
     assert any("conversions seen so far" in shown(i.value) for i in at.info)
+
+
+def test_copy_as_python_reproduces_the_table_shown(monkeypatch):
+    import altair as alt
+
+    at = run_app()
+    picker = next(m for m in at.multiselect if m.label.startswith("Break down by"))
+    picker.set_value(["source", "device"]).run()
+    code = next(c.value for c in at.code if "by_segment" in c.value)
+    monkeypatch.chdir(ROOT)
+    namespace: dict = {}
+    lines = code.strip().splitlines()
+    exec("\n".join(lines[:-1]), namespace)  # the last line is the chart, shown by a notebook
+    chart = eval(lines[-1], namespace)
+    assert isinstance(chart, alt.TopLevelMixin)
+    result = next(v for v in namespace.values() if type(v).__name__ == "SegmentRates")
+    shown_table = at.dataframe[0].value
+    expected = {
+        (row["source"], row["device"]): (row["Contacts"], row["Customers"])
+        for _, row in shown_table.iterrows()
+    }
+    got = {
+        (row["source"], row["device"]): (row["contacts"], row["customers"])
+        for row in result.table.iter_rows(named=True)
+    }
+    assert got == expected

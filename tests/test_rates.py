@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from conversion.definition import Definition, OrdersJoin
 from conversion.errors import InputError
-from conversion.rates import cohorts, count
+from conversion.rates import EXCLUSION, cohorts, count
 from tests.reference import Row, reference_counts
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
@@ -337,7 +337,7 @@ def test_immature_contacts_are_reported_not_counted_as_non_customers():
     counts = count(frame(MATURITY_TABLE), definition)
     excluded = dict(
         ((s, status), n)
-        for s, status, n in counts.excluded.select("source", "status", "contacts").iter_rows()
+        for s, status, n in counts.excluded.select("source", EXCLUSION, "contacts").iter_rows()
     )
     assert excluded == {("B", "immature"): 2, ("B", "no contact date"): 1}
     assert any(

@@ -45,7 +45,7 @@ def kpi_cards(k: report.Kpis, bands: Bands) -> None:
     if k.best and k.worst:
         cards[3].metric(
             "Best segment",
-            k.best.label,
+            plain(k.best.label),
             delta=f"{k.best.rate:.1%}, surely ≥ {k.best.ci_low:.1%}",
             delta_color="off",
             delta_arrow="off",
@@ -55,7 +55,7 @@ def kpi_cards(k: report.Kpis, bands: Bands) -> None:
         )
         cards[4].metric(
             "Worst segment",
-            k.worst.label,
+            plain(k.worst.label),
             delta=f"{k.worst.rate:.1%}, surely ≤ {k.worst.ci_high:.1%}",
             delta_color="off",
             delta_arrow="off",
@@ -472,4 +472,34 @@ def simpson_check(data: state.Dataset, definition: Definition, a: str, b: str) -
                 pl.col("^(share|rate)_.*$") * 100, pl.col("difference") * 100
             ),
             hide_index=True,
+        )
+
+
+def python_box(data: state.Dataset, definition: Definition, sort: str) -> None:
+    """'Copy as Python': the notebook code that reproduces this view with the public API."""
+    from conversion import codegen
+    from ui import controls
+
+    if data.sample is not None:
+        file_name = codegen.sample_file(data.sample.contacts_file)
+        orders_file = (
+            codegen.sample_file(data.sample.orders_file) if data.sample.orders_file else None
+        )
+    else:
+        file_name = codegen.placeholder(data.contacts.name)
+        orders_file = codegen.placeholder(data.orders.name) if data.orders else None
+    with st.expander("Copy as Python", icon=":material/code:"):
+        st.caption("Paste into a notebook (Jupyter, marimo) to get this table and chart there.")
+        st.code(
+            codegen.python_code(
+                definition,
+                file_name=file_name,
+                orders_file=orders_file,
+                bands=controls.safe_bands(),
+                sheet=data.contacts.sheet,
+                sort=sort,
+                share=st.session_state.get("share") or "customers",
+                donut=bool(st.session_state.get("donut", True)),
+            ),
+            language="python",
         )

@@ -1,0 +1,596 @@
+"""The notebook API: ``by_segment`` counts a table and returns a ``SegmentRates`` result.
+
+The arguments are the definition the command line and the app use, with the same names
+(``segment``, ``converted``, ``window_days``, ``orders`` and ``key``, ...); the result carries
+the same per-segment table, overall figures, warnings and charts the app shows.
+
+Examples
+--------
+>>> import polars as pl
+>>> import conversion
+>>> leads = pl.DataFrame(
+...     {"source": ["Ads", "Ads", "Ads", "Web", "Web"], "won": ["yes", "no", "no", "yes", "no"]}
+... )
+>>> result = conversion.by_segment(leads, segment="source", converted="won")
+>>> result.table.select("source", "contacts", "customers").rows()
+[('Web', 2, 1), ('Ads', 3, 1)]
+>>> round(result.overall.rate, 2)
+0.4
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+import polars as pl
+
+from conversion import charts, io, rates, report, stats
+from conversion.definition import Bands, Definition, OrdersJoin
+from conversion.errors import InputError
+from conversion.roles import parse_customer_values
+
+if TYPE_CHECKING:
+    import altair as alt
+    import pandas as pd
+    import pyarrow as pa
+
+    from conversion.definition import DateBucket
+
+    TableLike = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame | pd.DataFrame | pa.Table
+    BandsLike = str | tuple[float, float] | Bands
+
+__all__ = ["SegmentRates", "by_segment"]
+
+PERIODS = ("week", "month", "quarter", "year")
+SORT_ORDERS = ("lower_bound", "rate", "contacts", "segment")
+DISPLAY_ROWS = 50
+"""Rows shown in a notebook's display of the result; ``.table`` always has them all."""
+
+
+def by_segment(
+    data: TableLike,
+    segment: str | Sequence[str] | None = None,
+    *,
+    converted: str | None = None,
+    customer_values: str | Sequence[str] = (),
+    converted_date: str | None = None,
+    id: str | None = None,
+    contact_date: str | None = None,
+    window_days: int | None = None,
+    as_of: date | str | None = None,
+    orders: TableLike | None = None,
+    key: str | None = None,
+    orders_key: str | None = None,
+    orders_date: str | None = None,
+    contacts: str | None = None,
+    customers: str | None = None,
+    top: int | None = None,
+    bins: Mapping[str, int] | None = None,
+    buckets: Mapping[str, DateBucket] | None = None,
+    date_format: str | None = None,
+    bands: BandsLike = "default",
+    adjust: stats.AdjustMethod = "bh",
+    sort: stats.SortOrder = "lower_bound",
+    sheet: str | None = None,
+    orders_sheet: str | None = None,
+    delimiter: str | None = None,
+) -> SegmentRates:
+    """Customer conversion rate per segment: customers / contacts, with honest statistics.
+
+    Parameters
+    ----------
+    data
+        The contacts (leads, sign-ups) table: a file path (CSV and other delimited text,
+        Excel, Parquet, JSON, gzip), a polars ``DataFrame`` or ``LazyFrame``, a pandas
+        ``DataFrame`` or a pyarrow ``Table``. It is never modified.
+    segment
+        The column to break the rate down by, or a list of columns for a cross-breakdown.
+    converted
+        A flag column (Y/N, TRUE/FALSE, 1/0, won/lost, or a stage with ``customer_values``).
+    customer_values
+        Values of ``converted`` that mean a customer (every other value means not a customer),
+        as a list or one comma-separated string.
+    converted_date
+        A conversion-date column: a non-empty date means converted.
+    id
+        Contact id: count unique contacts rather than rows.
+    contact_date
+        When the contact was made; needed for ``window_days`` and for trends.
+    window_days
+        Count a conversion only within this many days of the contact date. Contacts whose
+        window is not over by ``as_of`` are left out and reported, never counted as lost.
+    as_of
+        The as-of date for maturity, a ``date`` or ``"YYYY-MM-DD"`` (default: the latest date
+        in the data).
+    orders
+        A second table (orders, won deals), in any form ``data`` accepts: a contact whose
+        ``key`` appears there is a customer.
+    key, orders_key, orders_date
+        The contacts column joining ``orders``, the orders column it matches (default: the
+        same name) and the orders' date column (needed for a window).
+    contacts, customers
+        Pre-aggregated input: the columns that already hold contacts and customers per segment.
+    top
+        Keep the ``top`` largest segments per column and group the rest as ``Other``.
+    bins
+        Numeric segment columns to cut into quantile bins, e.g. ``{"age": 4}``.
+    buckets
+        Date segment columns to group by period, e.g. ``{"signup_date": "month"}``.
+    date_format
+        A strptime format for every date column, when detection cannot tell.
+    bands
+        Performance bands: a preset name (``"default"``: 20 % / 10 %, ``"ecommerce"``:
+        10 % / 2 %), custom thresholds in percent ``(strong, moderate)``, or a ``Bands``.
+    adjust
+        Multiple-comparison adjustment of the p-values: ``"bh"`` (Benjamini–Hochberg) or
+        ``"holm"``.
+    sort
+        Row order: ``"lower_bound"`` (of the interval, the honest ranking), ``"rate"``,
+        ``"contacts"`` or ``"segment"``.
+    sheet, orders_sheet
+        Excel only: the sheet to read (default: the first).
+    delimiter
+        Delimited text only: force the field delimiter of ``data``.
+
+    Returns
+    -------
+    SegmentRates
+        The per-segment table, the overall figures, the warnings and the charts.
+
+    Raises
+    ------
+    InputError
+        For anything in the input or the definition that cannot be counted correctly; the
+        message says which table, column and values, and what to do.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> signups = pl.DataFrame(
+    ...     {
+    ...         "source": ["Ads", "Ads", "Web", "Web"],
+    ...         "signed_up": ["2025-01-05", "2025-01-20", "2025-01-10", "2025-03-30"],
+    ...         "purchased": ["2025-01-09", None, "2025-03-01", None],
+    ...     }
+    ... )
+    >>> result = by_segment(
+    ...     signups, "source", contact_date="signed_up", converted_date="purchased",
+    ...     window_days=30, as_of="2025-03-31",
+    ... )
+    >>> result.table.select("source", "contacts", "customers").rows()
+    [('Ads', 2, 1), ('Web', 1, 0)]
+    >>> result.quality.immature, result.quality.outside_window
+    (1, 1)
+    """
+    if sort not in SORT_ORDERS:
+        raise InputError(f"Unknown sort {sort!r}; choose one of {', '.join(SORT_ORDERS)}.")
+    if (orders is None) != (key is None):
+        raise InputError(
+            "orders= and key= go together: the orders table and the contacts column joining it."
+        )
+    if key is None and (orders_key is not None or orders_date is not None):
+        raise InputError(
+            "orders_key= and orders_date= describe the orders join; add orders= and key=."
+        )
+    definition = Definition(
+        segments=_segments(segment),
+        converted=converted,
+        customer_values=parse_customer_values(
+            [customer_values] if isinstance(customer_values, str) else customer_values
+        ),
+        converted_date=converted_date,
+        id=id,
+        contact_date=contact_date,
+        window_days=_whole(window_days, "window_days"),
+        as_of=_date(as_of),
+        orders=OrdersJoin(key, orders_key, orders_date) if key is not None else None,
+        contacts_column=contacts,
+        customers_column=customers,
+        top_k=_whole(top, "top"),
+        bins=_bins(bins),
+        date_buckets=_buckets(buckets),
+        date_format=date_format,
+        bands=_bands(bands),
+    )
+    contacts_table = _table(data, "the contacts table", sheet=sheet, delimiter=delimiter)
+    orders_table = (
+        _table(orders, "the orders table", sheet=orders_sheet) if orders is not None else None
+    )
+    counts = rates.count_tables(contacts_table, definition, orders_table)
+    return SegmentRates(
+        table=stats.describe(counts.table, definition.bands, adjust=adjust, sort=sort),
+        overall=stats.overall(counts.table),
+        warnings=counts.warnings,
+        quality=counts.quality,
+        definition=definition,
+        adjust=adjust,
+        counts=counts.table,
+        _source=contacts_table,
+        _orders_source=orders_table,
+    )
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class SegmentRates:
+    """The conversion rate per segment, as ``by_segment`` returns it.
+
+    Attributes
+    ----------
+    table
+        One row per segment (combination), in the chosen sort order: the segment columns,
+        ``contacts``, ``customers``, ``rate`` with its Wilson interval ``ci_low``/``ci_high``
+        (fractions), ``band``, each segment against the rest (``rest_rate``, ``diff``,
+        ``diff_low``, ``diff_high``, ``test``, ``p_value``, ``p_adjusted``), ``low_sample``,
+        ``low_sample_reason`` and ``significant``.
+    overall
+        All segments together: ``contacts``, ``customers``, ``rate``, ``ci_low``, ``ci_high``
+        and the chi-square test that the segments differ (``chi_square``, None when untestable).
+    warnings
+        Sentences about everything that changed how rows were counted (duplicates, conflicts,
+        immature contacts, negative lags).
+    quality
+        The same as numbers: rows, unique contacts, counted, immature, ... and the as-of date.
+    definition
+        What was counted, as the app and the command line hold it.
+    adjust
+        The p-value adjustment used.
+    counts
+        The per-segment counts before statistics: segment columns, ``contacts``, ``customers``.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from conversion import by_segment
+    >>> sessions = pl.DataFrame({"device": ["mobile"] * 40 + ["desktop"] * 60,
+    ...                          "bought": [1] * 4 + [0] * 36 + [1] * 15 + [0] * 45})
+    >>> result = by_segment(sessions, "device", converted="bought")
+    >>> result.table.select("device", "rate", "band").rows()
+    [('desktop', 0.25, 'strong'), ('mobile', 0.1, 'moderate')]
+    >>> print(result.compare("desktop", "mobile").verdict)  # doctest: +ELLIPSIS
+    Too few contacts or customers to tell: desktop converts at 25.0% and mobile at 10.0%, ...
+    """
+
+    table: pl.DataFrame
+    overall: stats.Overall
+    warnings: tuple[str, ...]
+    quality: rates.Quality
+    definition: Definition
+    adjust: stats.AdjustMethod
+    counts: pl.DataFrame
+    _source: io.Table
+    _orders_source: io.Table | None = None
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        """The segment columns."""
+        return self.definition.segments
+
+    @property
+    def bands(self) -> Bands:
+        """The performance bands used for the ``band`` column and the chart's threshold lines."""
+        return self.definition.bands
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The per-segment ``table`` as a pandas ``DataFrame`` (needs pandas installed)."""
+        return self.table.to_pandas()
+
+    def bar_chart(self, *, title: str | None = None) -> alt.LayerChart:
+        """The app's bar chart: rate per segment coloured by band, with interval whiskers,
+        the band threshold lines and the overall rate as a dashed line.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> from conversion import by_segment
+        >>> frame = pl.DataFrame({"plan": ["A", "A", "B"], "paid": ["y", "n", "y"]})
+        >>> spec = by_segment(frame, "plan", converted="paid").bar_chart().to_dict()
+        >>> [row for layer in spec["layer"] if layer["mark"]["type"] == "rule"
+        ...  for row in layer["data"]["values"]]  # doctest: +NORMALIZE_WHITESPACE
+        [{'threshold': 0.2, 'label': 'strong ≥ 20%'},
+         {'threshold': 0.1, 'label': 'moderate ≥ 10%'},
+         {'overall': 0.6666666666666666, 'label': 'overall 66.7%'}]
+        """
+        label = report.label_column(self.segments)
+        return charts.bar_chart(
+            report.with_labels(self.table, self.segments),
+            label,
+            self.bands,
+            self.overall.customers / max(self.overall.contacts, 1),  # as the app draws it
+            title=title,
+        )
+
+    def pie_chart(
+        self, share: Literal["customers", "contacts"] = "customers", *, donut: bool = True
+    ) -> alt.LayerChart:
+        """Each segment's share of customers (or of contacts), as a donut or a pie."""
+        label = report.label_column(self.segments)
+        return charts.pie_chart(
+            report.with_labels(self.table, self.segments), label, share, donut=donut
+        )
+
+    def compare(self, a: str, b: str) -> report.Comparison:
+        """Segment ``a`` against segment ``b``: difference with Newcombe's interval, the test,
+        the p-value adjusted over every pair, and a plain-language ``verdict``.
+
+        With several segment columns, name a segment as the table labels it: ``"Ads · SMB"``.
+
+        Raises
+        ------
+        InputError
+            When a segment does not exist, has no contacts, or ``a`` and ``b`` are the same.
+        """
+        return report.compare(self.counts, self.segments, a, b, adjust=self.adjust)
+
+    def cohorts(self, period: DateBucket = "month", *, by: str | None = None) -> pl.DataFrame:
+        """Conversion rate per cohort (contact-date period), overall or per segment column.
+
+        Returns the cohort table: ``cohort`` (the period's first day), the ``by`` column when
+        given, ``contacts``, ``customers``, ``immature`` (contacts left out because their window
+        is not over), ``mature`` (the whole cohort has had its window), ``rate``, ``ci_low``
+        and ``ci_high``.
+
+        Raises
+        ------
+        InputError
+            Without a contact date, for pre-aggregated input, or for an unknown period.
+        """
+        if period not in PERIODS:
+            raise InputError(f"Unknown period {period!r}; choose one of {', '.join(PERIODS)}.")
+        if self.definition.pre_aggregated:
+            raise InputError("Trends need one row per contact; pre-aggregated counts have none.")
+        cohort_definition = self.definition.with_changes(segments=(by,) if by else ())
+        table, _ = rates.cohort_tables(
+            self._source, cohort_definition, self._orders_source, period=period
+        )
+        return report.cohort_rates(table)
+
+    def trend_chart(self, period: DateBucket = "month", *, by: str | None = None) -> alt.LayerChart:
+        """The app's trend chart: rate per cohort with interval bands, band lines, and immature
+        cohorts marked."""
+        return charts.trend_chart(
+            self.cohorts(period, by=by), self.bands, segment=by, period=period
+        )
+
+    # --- display ------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        cells = _display_cells(self.table.head(DISPLAY_ROWS), self.segments)
+        lines = [f"SegmentRates({_overall_line(self.overall)})"]
+        lines += ["  " + " | ".join(row) for row in cells]
+        lines += _more_rows(self.table.height)
+        lines += [f"  Note: {warning}" for warning in self.warnings]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        escape = _html
+        header, *rows = _display_cells(self.table.head(DISPLAY_ROWS), self.segments)
+        out = [
+            '<div class="conversion-by-segment">',
+            f"<p><strong>Conversion by segment</strong> — "
+            f"{escape(report.label_column(self.segments))}</p>",
+            f"<p>{escape(_overall_line(self.overall))}</p>",
+        ]
+        if chi := _chi_line(self.overall):
+            out.append(f"<p><small>{escape(chi)}</small></p>")
+        out.append("<table>")
+        out.append(
+            "<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in header) + "</tr></thead>"
+        )
+        out.append("<tbody>")
+        for row in rows:
+            out.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
+        out.append("</tbody></table>")
+        out += [f"<p><small>{escape(line)}</small></p>" for line in _more_rows(self.table.height)]
+        if self.warnings:
+            items = "".join(f"<li>{escape(w)}</li>" for w in self.warnings)
+            out.append(
+                f"<details><summary>How the rows were counted</summary><ul>{items}</ul></details>"
+            )
+        out.append("</div>")
+        return "\n".join(out)
+
+    def _repr_markdown_(self) -> str:
+        escape = _markdown
+        header, *rows = _display_cells(self.table.head(DISPLAY_ROWS), self.segments)
+        out = [
+            f"**Conversion by segment** — {escape(report.label_column(self.segments))}",
+            "",
+            escape(_overall_line(self.overall)),
+            "",
+        ]
+        if chi := _chi_line(self.overall):
+            out += [escape(chi), ""]
+        out.append("| " + " | ".join(escape(c) for c in header) + " |")
+        out.append("|" + "|".join("---" for _ in header) + "|")
+        out += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
+        out += ["", *(escape(line) for line in _more_rows(self.table.height))]
+        out += [f"- {escape(w)}" for w in self.warnings]
+        return "\n".join(out).rstrip() + "\n"
+
+
+# --- reading the arguments ------------------------------------------------------------------
+
+
+def _segments(segment: str | Sequence[str] | None) -> tuple[str, ...]:
+    if segment is None:
+        return ()
+    if isinstance(segment, str):
+        return (segment,)
+    return tuple(segment)
+
+
+def _whole(value: int | None, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name} must be a whole number; got {value!r}.")
+    return value
+
+
+def _date(value: date | str | None) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):  # also a pandas Timestamp
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InputError(f"as_of must be a date or text of the form YYYY-MM-DD; got {value!r}.")
+
+
+def _bins(bins: Mapping[str, int] | None) -> tuple[tuple[str, int], ...]:
+    out = []
+    for column, count in dict(bins or {}).items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 2:
+            raise InputError(f"bins for '{column}': the number of bins must be 2 or more.")
+        out.append((column, count))
+    return tuple(out)
+
+
+def _buckets(buckets: Mapping[str, DateBucket] | None) -> tuple[tuple[str, DateBucket], ...]:
+    out = []
+    for column, period in dict(buckets or {}).items():
+        if period not in PERIODS:
+            raise InputError(
+                f"buckets for '{column}': use {', '.join(PERIODS[:-1])} or {PERIODS[-1]}; "
+                f"got {period!r}."
+            )
+        out.append((column, period))
+    return tuple(out)
+
+
+def _bands(bands: BandsLike) -> Bands:
+    if isinstance(bands, Bands):
+        return bands
+    if isinstance(bands, str):
+        return Bands.preset(bands)
+    if isinstance(bands, Sequence) and len(bands) == 2:
+        strong, moderate = bands
+        return Bands.custom(float(strong), float(moderate))
+    raise InputError(
+        "bands must be a preset name ('default' or 'ecommerce'), thresholds in percent as "
+        f"(strong, moderate), e.g. (25, 12), or a Bands value; got {bands!r}."
+    )
+
+
+def _table(
+    data: TableLike, name: str, *, sheet: str | None = None, delimiter: str | None = None
+) -> io.Table:
+    """Any accepted input as a loaded table; files through ``io.load``, frames as they are."""
+    if isinstance(data, str | os.PathLike):
+        return io.load(data, sheet=sheet, delimiter=delimiter)
+    if sheet is not None or delimiter is not None:
+        raise InputError("sheet= and delimiter= apply to files only; a data frame has neither.")
+    if isinstance(data, pl.LazyFrame):
+        frame = data
+    elif isinstance(data, pl.DataFrame):
+        frame = data.lazy()
+    elif _is_instance(data, "pandas", "DataFrame"):
+        frame = pl.from_pandas(data).lazy()
+    elif _is_instance(data, "pyarrow", "Table") or _is_instance(data, "pyarrow", "RecordBatch"):
+        frame = pl.DataFrame(pl.from_arrow(data)).lazy()
+    else:
+        raise InputError(
+            f"{name} must be a file path, a polars DataFrame or LazyFrame, a pandas DataFrame "
+            f"or a pyarrow Table; got {type(data).__name__}."
+        )
+    if not frame.collect_schema().names():
+        raise InputError(f"{name} has no columns.")
+    return io.Table(frame, name=name, format="data frame")
+
+
+def _is_instance(value: object, module: str, name: str) -> bool:
+    """isinstance against a class of an optional library, without importing that library."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(value, getattr(loaded, name))
+
+
+# --- display --------------------------------------------------------------------------------
+
+
+def _display_cells(table: pl.DataFrame, segments: Sequence[str]) -> list[list[str]]:
+    """The header and rows as the app shows them, every cell as text."""
+    shown = report.display_table(table, segments)
+    rows = [list(shown.columns)]
+    for row in shown.iter_rows(named=True):
+        cells = [_text(row[column]) for column in segments]
+        cells += [
+            f"{row['Contacts']:,}",
+            f"{row['Customers']:,}",
+            _percent(row["Rate %"]),
+            f"{_percent(row['CI low %'])} – {_percent(row['CI high %'])}",
+            _text(row["Band"]),
+            "" if _missing(row["vs rest (pp)"]) else f"{row['vs rest (pp)']:+.1f} pp",
+            "" if _missing(row["p (adjusted)"]) else f"{row['p (adjusted)']:.3g}",
+            _text(row["Against the rest"]),
+            _text(row["Low-sample reason"]),
+        ]
+        rows.append(cells)
+    header = [*segments, "Contacts", "Customers", "Rate", "95% CI", "Band", "vs rest"]
+    header += ["p (adjusted)", "Against the rest", "Low-sample reason"]
+    rows[0] = header
+    return rows
+
+
+def _overall_line(overall: stats.Overall) -> str:
+    if not overall.contacts:
+        return "Overall: no contacts counted."
+    return (
+        f"Overall: {overall.customers:,} customers / {overall.contacts:,} contacts = "
+        f"{overall.rate:.1%} (95% CI {overall.ci_low:.1%} – {overall.ci_high:.1%})"
+    )
+
+
+def _chi_line(overall: stats.Overall) -> str | None:
+    chi = overall.chi_square
+    if chi is None:
+        return None
+    caution = "; some expected counts < 5, read with care" if chi.small_expected else ""
+    return (
+        f"Do the segments differ? Chi-square = {chi.statistic:.2f}, df = {chi.df}, "
+        f"p = {chi.p_value:.3g}{caution}. Tests against the rest are exploratory."
+    )
+
+
+def _more_rows(height: int) -> list[str]:
+    if height <= DISPLAY_ROWS:
+        return []
+    return [f"… and {height - DISPLAY_ROWS:,} more rows: see .table for all of them."]
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _percent(value: float | None) -> str:
+    return "–" if _missing(value) else f"{value:.1f}%"
+
+
+def _text(value: object) -> str:
+    return "" if value is None else " ".join(str(value).split())
+
+
+def _html(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+# Emphasis, code, links, tables, strike-through and (in notebooks) math; ``<`` and ``&`` are
+# left to html.escape, since notebooks render HTML inside Markdown.
+_MARKDOWN_SPECIAL = "\\`*_[]|~$"
+
+
+def _markdown(text: str) -> str:
+    """Text shown literally in Markdown: special characters backslash-escaped, HTML escaped."""
+    escaped = "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in " ".join(text.split()))
+    return html.escape(escaped, quote=False)
