@@ -429,7 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for warning in counts.warnings:
                     print(f"conversion: note: {warning}", file=sys.stderr)
         if getattr(args, "output", None):
-            Path(args.output).write_text(text, encoding="utf-8")
+            from conversion.export import write_atomically  # charts stack: only when writing
+
+            write_atomically(args.output, text)
         else:
             sys.stdout.write(text)
     except InputError as error:
