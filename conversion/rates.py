@@ -1074,11 +1074,20 @@ def time_to_convert(
     schema = contacts.collect_schema()
     _check_columns(schema.names(), _contact_columns(timing), source)
     _check_evidence(timing, orders, need_segments=False)
-    formats = _date_formats(contacts, timing, source)
+    # The general date reading, exact for every width and separator: this view has no second
+    # pass to fall back on, and any unreadable value is reported, never treated as censored.
+    formats = {c: f.general() for c, f in _date_formats(contacts, timing, source).items()}
     checks: list[_Check] = []
-    frame = _per_contact(_row_frame(contacts, timing, schema, formats, checks, source), timing)
+    rows = _row_frame(contacts, timing, schema, formats, checks, source)
+    order_checks: list[_Check] = []
+    frame = _per_contact(rows, timing)
     if orders is not None and timing.orders is not None:
-        frame = _join_orders(frame, orders, timing, [], orders_source)
+        frame = _join_orders(frame, orders, timing, order_checks, orders_source)
+    if checks or order_checks:
+        tallies = frame.select(
+            [pl.col(c.name).sum() for c in checks] + [pl.col(c.name).first() for c in order_checks]
+        ).collect()
+        _raise_on_bad_values(tallies, checks, contacts, order_checks, orders)
     contact_date, converted_date = pl.col(_CONTACT_DATE), pl.col(_CONVERTED_DATE)
     latest = (
         pl.lit(timing.as_of, dtype=pl.Date)

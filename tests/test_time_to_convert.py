@@ -76,3 +76,29 @@ def test_orders_dates_work_like_conversion_dates():
 def test_needs_both_dates():
     with pytest.raises(InputError, match="contact date and a conversion date"):
         time_to_convert(CONTACTS, Definition(segments=("seg",), converted_date="bought"))
+
+
+def test_an_unreadable_conversion_date_is_reported_not_censored():
+    contacts = pl.LazyFrame(
+        {
+            "id": ["a", "b"],
+            "seg": ["X", "X"],
+            "signed": ["2024-01-01", "2024-01-02"],
+            "bought": ["2024-01-08", "someday"],
+        }
+    )
+    with pytest.raises(InputError, match="row 2: 'someday'"):
+        time_to_convert(contacts, DEFINITION)
+
+
+def test_dates_of_varying_width_are_all_read():
+    contacts = pl.LazyFrame(
+        {
+            "id": ["a", "b"],
+            "seg": ["X", "X"],
+            "signed": ["2024-01-01", "2024-1-2 10:00"],
+            "bought": ["2024-01-08", "2024-1-12"],
+        }
+    )
+    table, _ = time_to_convert(contacts, DEFINITION)
+    assert as_rows(table) == {("X", 7, True, 1), ("X", 10, True, 1)}
