@@ -7,9 +7,10 @@ import math
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from conversion import stats
 from conversion.definition import Bands
 from conversion.errors import InputError
 from conversion.stats import (
@@ -649,3 +650,27 @@ def test_describe_matches_plain_python_reference(counts: list[tuple[int, int]]) 
         assert row["low_sample"] is flagged
         if row["significant"]:
             assert not row["low_sample"] and row["p_adjusted"] < 0.05
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 60),
+    st.integers(0, 60),
+    st.integers(0, 400),
+    st.integers(0, 400),
+)
+def test_fisher_matches_scipy_fisher_exact(x1, extra1, x2, extra2):
+    """The log-gamma Fisher test gives scipy.stats.fisher_exact's two-sided p-value."""
+    from scipy.stats import fisher_exact
+
+    n1, n2 = x1 + extra1, x2 + extra2
+    assume(n1 > 0 and n2 > 0)
+    expected = fisher_exact([[x1, n1 - x1], [x2, n2 - x2]], alternative="two-sided").pvalue
+    assert stats.fisher_two_sided(x1, n1, x2, n2) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def test_fisher_on_a_large_rest_group():
+    from scipy.stats import fisher_exact
+
+    expected = fisher_exact([[1, 99], [40_000, 960_000]]).pvalue
+    assert stats.fisher_two_sided(1, 100, 40_000, 1_000_000) == pytest.approx(expected, rel=1e-9)
