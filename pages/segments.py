@@ -36,13 +36,23 @@ views.warnings(counts.warnings)
 bar_tab, share_tab, *grid_tab = st.tabs(
     ["Rate by segment", "Share of customers", *(["Two-way grid"] if len(segments) == 2 else [])]
 )
+overall_rate = counts.customers / max(counts.contacts, 1)
+
+
+def bar() -> object:
+    return charts.bar_chart(labelled, label, definition.bands, overall_rate, selectable=True)
+
+
 with bar_tab:
-    chart = charts.bar_chart(
-        labelled, label, definition.bands, counts.customers / max(counts.contacts, 1),
-        selectable=True,
-    )  # fmt: skip
-    picked = st.altair_chart(chart, on_select="rerun", key="bar_pick", width="stretch")
-    views.chart_downloads(chart, data.name, "Bar chart")
+    picked = views.chart(
+        bar,
+        (labelled, label, definition.bands, overall_rate),
+        "bar",
+        key="bar_pick",
+        on_select="rerun",
+        width="stretch",
+    )
+    views.chart_downloads(bar, data.name, "Bar chart")
     views.remember_pick(picked, charts.selection_field(label))
     st.caption(
         "Bars: conversion rate, coloured and labelled by band; whiskers: 95 % Wilson interval; "
@@ -53,12 +63,19 @@ with share_tab:
         "Share of", ["customers", "contacts"], key="share", required=True, persist_state="session"
     )
     donut = st.toggle("Donut", key="donut", persist_state="session")
-    pie = charts.pie_chart(labelled, label, share or "customers", donut=donut)
-    st.altair_chart(pie)
+
+    def pie() -> object:
+        return charts.pie_chart(labelled, label, share or "customers", donut=donut)
+
+    views.chart(pie, (labelled, label, share, donut), "pie")
     views.chart_downloads(pie, data.name, "Share chart")
 if grid_tab:
     with grid_tab[0]:
-        st.altair_chart(charts.heatmap(described, segments[0], segments[1], definition.bands))
+        views.chart(
+            lambda: charts.heatmap(described, segments[0], segments[1], definition.bands),
+            (described, tuple(segments), definition.bands),
+            "heatmap",
+        )
 
 with st.expander("Which columns matter?", icon=":material/insights:"):
     if st.toggle(
@@ -90,7 +107,7 @@ views.results_table(described, segments)
 views.overall_test_note(stats.overall(counts.table))
 views.table_downloads(described, segments, data.name, counts)
 views.report_download(
-    data.name, definition, counts, described, {"Rate by segment": chart, "Share": pie}
+    data.name, definition, counts, described, {"Rate by segment": bar, "Share": pie}
 )
 views.share_box(counts.table)
 views.python_box(data, definition, sort)

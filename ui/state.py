@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 MAX_CACHED_RESULTS = 32
 MAX_CACHED_TABLES = 4
+MAX_CACHED_CHARTS = 24
 MAX_CACHE_AGE_SECONDS = 3600
 UPLOAD_LIMIT_MB = 500  # matches server.maxUploadSize in .streamlit/config.toml
 UPLOAD_LIMIT_BYTES = UPLOAD_LIMIT_MB * 1024 * 1024
@@ -336,3 +337,13 @@ def cross_tables(
             ),
         )
     )
+
+
+def chart_spec(key: tuple, build: Callable[[], dict]) -> dict:
+    """A chart's Vega-Lite spec, built and validated once per session for the same inputs."""
+    cache = _session_dict("_charts")
+    found, spec = _recall(cache, key)
+    if not found:
+        spec = build()
+        _remember(cache, key, spec, MAX_CACHED_CHARTS)
+    return spec  # type: ignore[return-value]

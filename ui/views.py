@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,7 @@ from ui import state
 from ui.text import plain
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     import altair as alt
 
@@ -148,12 +149,12 @@ def table_downloads(
     )
 
 
-def chart_downloads(chart: alt.TopLevelMixin, name: str, what: str) -> None:
-    """PNG and SVG of one chart, drawn offline by vl-convert when a button is clicked."""
+def chart_downloads(build: Callable[[], alt.TopLevelMixin], name: str, what: str) -> None:
+    """PNG and SVG of one chart, built and drawn offline by vl-convert when a button is clicked."""
     left, right, _ = st.columns([1, 1, 2])
     left.download_button(
         f"{what} (PNG)",
-        lambda: export.chart_png(chart),
+        lambda: export.chart_png(build()),
         file_name=export.safe_file_name(name, f"_{what.lower().replace(' ', '_')}.png"),
         mime="image/png",
         icon=":material/image:",
@@ -161,7 +162,7 @@ def chart_downloads(chart: alt.TopLevelMixin, name: str, what: str) -> None:
     )
     right.download_button(
         f"{what} (SVG)",
-        lambda: export.chart_svg(chart),
+        lambda: export.chart_svg(build()),
         file_name=export.safe_file_name(name, f"_{what.lower().replace(' ', '_')}.svg"),
         mime="image/svg+xml",
         icon=":material/image:",
@@ -174,9 +175,9 @@ def report_download(
     definition: Definition,
     counts: Counts,
     described: pl.DataFrame,
-    charts: dict[str, alt.TopLevelMixin],
+    charts: dict[str, Callable[[], alt.TopLevelMixin]],
 ) -> None:
-    """A one-page HTML report that opens without a network."""
+    """A one-page HTML report that opens without a network (charts built on click)."""
 
     def build() -> str:
         return export.html_report(
@@ -186,7 +187,7 @@ def report_download(
             definition=definition,
             counts=counts,
             described=described,
-            charts=charts,
+            charts={title: build() for title, build in charts.items()},
         )
 
     st.download_button(
@@ -503,3 +504,24 @@ def python_box(data: state.Dataset, definition: Definition, sort: str) -> None:
             ),
             language="python",
         )
+
+
+def chart(
+    build: Callable[[], alt.TopLevelMixin], inputs: tuple, name: str, **options: object
+) -> object:
+    """Place the chart ``build()`` makes from ``inputs``; its spec is cached for the session.
+
+    Building an Altair chart and validating it costs ~0.1–0.2 s; a re-render after an unrelated
+    control (sort, the other chart's switches) reuses the spec instead. ``options`` go to
+    ``st.vega_lite_chart`` (``key``, ``on_select``, ``width``).
+    """
+    key = (name, *(_frozen(value) for value in inputs))
+    spec = state.chart_spec(key, lambda: build().to_dict())
+    return st.vega_lite_chart(spec=copy.deepcopy(spec), **options)  # type: ignore[arg-type]
+
+
+def _frozen(value: object) -> object:
+    """A hashable stand-in for a chart input: small frames by their rows."""
+    if isinstance(value, pl.DataFrame):
+        return ("frame", tuple(value.columns), tuple(value.iter_rows()))
+    return value
