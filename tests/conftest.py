@@ -12,17 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from serving import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (re-exported for the browser tests)
 
 
 def chromium_path() -> str | None:

@@ -11,25 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_ARGS
+from serving import CHROMIUM_ARGS, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-STARTUP_SECONDS = 60
 TIMEOUT_MS = 20_000  # for any single wait in the page
 VIEWPORT = {"width": 1400, "height": 1000}
 
@@ -41,64 +32,18 @@ CUSTOMERS = sum(c for c, _ in LEADS.values())  # 30 -> 20.0 %
 BAR_LABELS = ("30.0% strong", "5.0% poor", "strong ≥ 20%", "moderate ≥ 10%", "overall 20.0%")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 @contextlib.contextmanager
 def _serve(log_dir: Path):
     """``streamlit run app.py`` on a free local port; yields its URL, stops it afterwards."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = log_dir / "server.log"
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+    port = free_port()
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while not _healthy(url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = log_path.read_text(errors="replace")[-3000:]
-                pytest.fail(
-                    f"streamlit did not become healthy at {url} within {STARTUP_SECONDS} s "
-                    f"(exit code {process.poll()}):\n{output}"
-                )
-            time.sleep(0.3)
-        yield url
+        process = start_server(port, log_dir / "server.log")
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
+        yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(process)
+        stop_server(process)
 
 
 @pytest.fixture(scope="module")

@@ -31,33 +31,27 @@ import math
 import os
 import platform
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# Run as a script too (python tests/load/run_load.py): the shared helpers live in tests/.
+sys.path.insert(0, str(ROOT / "tests"))
+from serving import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    free_port,
+    start_server,
+    stop_server,
+)
+
 REPORT = Path(__file__).resolve().parent / "REPORT.md"
-CHROMIUM = "/usr/bin/chromium"
-# The same flags as tests/conftest.py: Debian's Chromium, headless, no network of its own.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless=new",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 MAX_SESSIONS = 50
-STARTUP_SECONDS = 60
 VIEWPORT = {"width": 1280, "height": 900}
 CHART = '[data-testid="stVegaLiteChart"]'
 
@@ -115,60 +109,6 @@ def session_files(sessions: int) -> list[SessionFile]:
     ]
     assert len({f.contacts_text for f in files}) == len(files), "contacts must differ per session"
     return files
-
-
-# --- the server -----------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-            return response.read().decode().strip() == "ok"
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def start_server(port: int, log_path: Path) -> subprocess.Popen:
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not healthy(url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_server(process)
-            tail = log_path.read_text(errors="replace")[-3000:]
-            raise RuntimeError(f"streamlit did not become healthy at {url}:\n{tail}")
-        time.sleep(0.3)
-    return process
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 def _descendants(pid: int) -> list[int]:
