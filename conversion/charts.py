@@ -939,7 +939,7 @@ def control_chart(points: pl.DataFrame, *, period: Period = "month") -> alt.Laye
         type="temporal",
         title="Cohort",
         timeUnit="utcyearmonthdate",
-        axis=alt.Axis(format=_PERIOD_FORMATS.get(period, "%b %Y")),
+        axis=alt.Axis(format=_PERIOD_AXIS.get(period, _PERIOD_AXIS["month"])[0]),
     )
     rate_axis = alt.Axis(format=AXIS_RATE_FORMAT)
     limits = (
@@ -998,9 +998,6 @@ def control_chart(points: pl.DataFrame, *, period: Period = "month") -> alt.Laye
     return alt.layer(limits, centre, line, points_layer, data=_data(table)).properties(
         width="container", height=300
     )
-
-
-_PERIOD_FORMATS = {"week": "%d %b %Y", "month": "%b %Y", "quarter": "Q%q %Y", "year": "%Y"}
 
 
 def waterfall_chart(parts: pl.DataFrame) -> alt.LayerChart:

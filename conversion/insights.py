@@ -20,12 +20,12 @@ import polars as pl
 
 from conversion.errors import InputError
 from conversion.stats import (
-    MAX_INTERVAL_WIDTH,
     MIN_CONTACTS,
     MIN_OUTCOMES,
     ChiSquare,
     adjust_pvalues,
     chi_square,
+    low_sample,
     two_proportion_test,
     wilson_bounds,
 )
@@ -79,17 +79,6 @@ def _float(name: str, values: object) -> pl.Series:
 
 def _rate(customers: float, contacts: float) -> float:
     return customers / contacts if contacts else math.nan
-
-
-def _low_sample(customers: np.ndarray, contacts: np.ndarray) -> np.ndarray:
-    """The project's low-sample rule (see ``stats.describe``), for many rates at once."""
-    low, high = wilson_bounds(customers, contacts)
-    return (
-        (contacts < MIN_CONTACTS)
-        | (customers < MIN_OUTCOMES)
-        | (contacts - customers < MIN_OUTCOMES)
-        | (np.nan_to_num(high - low, nan=1.0) > MAX_INTERVAL_WIDTH)
-    )
 
 
 def _points(difference: float) -> str:
@@ -939,7 +928,7 @@ def monthly_review(
     }
     (x0, n0), (x1, n1) = totals[previous], totals[latest]
     test, p_value = two_proportion_test(x1, n1, x0, n0)
-    thin = bool(_low_sample(np.array([x0, x1], float), np.array([n0, n1], float)).any())
+    thin = bool(low_sample(np.array([x0, x1], float), np.array([n0, n1], float)).any())
     rate0, rate1 = x0 / n0, x1 / n1
     change = rate1 - rate0
     segments = (
@@ -1000,7 +989,7 @@ def _segment_moves(
     ]
     p_values = np.array([p for _, p in results], dtype=float)
     p_adjusted = adjust_pvalues(p_values)
-    thin = _low_sample(x0, n0) | _low_sample(x1, n1)
+    thin = low_sample(x0, n0) | low_sample(x1, n1)
     significant = (np.nan_to_num(p_adjusted, nan=1.0) < alpha) & ~thin
     return both.select(
         "segment",

@@ -175,7 +175,7 @@ def compare(
         next(adj for (i, j), adj in zip(pairs, adjusted, strict=True) if {i, j} == wanted)
     )
     card_a, card_b = (_comparison_card(rows[label], label) for label in (a, b))
-    low_sample = any(_is_low_sample(card) for card in (card_a, card_b))
+    low_sample = bool(stats.low_sample([x1, x2], [n1, n2]).any())
     verdict = comparison_verdict(
         card_a, card_b, diff, low, high, p_adjusted, low_sample=low_sample, alpha=alpha
     )
@@ -188,15 +188,6 @@ def _comparison_card(row: dict, label: str) -> SegmentCard:
     low, high = stats.wilson_interval(row["customers"], row["contacts"])
     return SegmentCard(
         label, row["customers"] / row["contacts"], low, high, row["contacts"], row["customers"]
-    )
-
-
-def _is_low_sample(card: SegmentCard) -> bool:
-    return (
-        card.contacts < stats.MIN_CONTACTS
-        or card.customers < stats.MIN_OUTCOMES
-        or card.contacts - card.customers < stats.MIN_OUTCOMES
-        or card.ci_high - card.ci_low > stats.MAX_INTERVAL_WIDTH
     )
 
 

@@ -468,6 +468,19 @@ def _low_sample_reasons(
     return reasons
 
 
+def low_sample(customers: object, contacts: object) -> np.ndarray:
+    """True where a rate is too thin to judge: the low-sample rule of ``describe``, vectorised.
+
+    Examples
+    --------
+    >>> low_sample([3, 120], [40, 800]).tolist()
+    [True, False]
+    """
+    x, n = _as_float_array(customers), _as_float_array(contacts)
+    low, high = wilson_bounds(x, n)
+    return np.array([reason is not None for reason in _low_sample_reasons(x, n, low, high)])
+
+
 def _float_series(name: str, values: np.ndarray) -> pl.Series:
     return pl.Series(name, values, dtype=pl.Float64, nan_to_null=True)
 
