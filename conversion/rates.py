@@ -1115,3 +1115,19 @@ def time_to_convert(
     )
     used = timing.as_of or (table["as_of"].max() if table.height else None)
     return table.drop("as_of").with_columns(pl.col("days").cast(pl.Int64)), used
+
+
+def time_to_convert_tables(
+    contacts: io.Table, definition: Definition, orders: io.Table | None = None
+) -> tuple[pl.DataFrame, date]:
+    """``time_to_convert`` on loaded files, naming them in messages (like ``count_tables``)."""
+    try:
+        return time_to_convert(
+            contacts.frame,
+            definition,
+            orders.frame if orders is not None and definition.orders else None,
+            source=contacts.name,
+            orders_source=orders.name if orders is not None else "the orders table",
+        )
+    except pl.exceptions.PolarsError as error:
+        raise _read_error(error, contacts, orders) from None

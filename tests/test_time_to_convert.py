@@ -102,3 +102,17 @@ def test_dates_of_varying_width_are_all_read():
     )
     table, _ = time_to_convert(contacts, DEFINITION)
     assert as_rows(table) == {("X", 7, True, 1), ("X", 10, True, 1)}
+
+
+def test_the_table_version_names_the_files_and_matches(tmp_path):
+    from conversion import io
+    from conversion.rates import time_to_convert_tables
+
+    path = tmp_path / "signups.csv"
+    CONTACTS.collect().write_csv(path)
+    table, as_of = time_to_convert_tables(io.load(path), DEFINITION)
+    direct, direct_as_of = time_to_convert(CONTACTS, DEFINITION)
+    assert as_rows(table) == as_rows(direct)
+    assert as_of == direct_as_of == date(2024, 3, 3)
+    with pytest.raises(InputError, match=r"signups\.csv"):
+        time_to_convert_tables(io.load(path), DEFINITION.with_changes(contact_date="nope"))

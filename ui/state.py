@@ -61,6 +61,10 @@ class Dataset:
     def orders_columns(self) -> list[str]:
         return self.orders.columns if self.orders else []
 
+    def orders_frame(self, d: Definition) -> pl.LazyFrame | None:
+        """The orders table's frame when ``d`` joins orders, else None."""
+        return self.orders.frame if self.orders is not None and d.orders else None
+
 
 class SessionFiles:
     """The temporary files of one session's uploads, deleted when the session ends.
@@ -294,23 +298,17 @@ def _counting_key(d: Definition) -> Definition:
 def time_to_convert(data: Dataset, d: Definition) -> tuple[pl.DataFrame, object] | None:
     """Days to conversion or censoring per segment (for Kaplan–Meier curves)."""
 
-    def compute() -> tuple[pl.DataFrame, object]:
-        orders = data.orders.frame if data.orders and d.orders else None
-        return rates.time_to_convert(
-            data.contacts.frame,
-            d,
-            orders,
-            source=data.contacts.name,
-            orders_source=data.orders.name if data.orders else "the orders table",
-        )
-
     key = (data.key, _counting_key(d))
-    return guarded(lambda: _cached("time", key, compute))  # type: ignore[return-value]
+    return guarded(
+        lambda: _cached(
+            "time", key, lambda: rates.time_to_convert_tables(data.contacts, d, data.orders)
+        )
+    )  # type: ignore[return-value]
 
 
 def usable_tables(data: Dataset, d: Definition) -> tuple[dict, dict] | None:
     """Per-segment counts of every column worth ranking, and the reasons for the others."""
-    orders = data.orders.frame if data.orders and d.orders else None
+    orders = data.orders_frame(d)
     # The ranking does not depend on the current breakdown: keep it out of the key.
     d = d.with_changes(segments=(), top_k=None, bins=(), date_buckets=())
     key = (data.key, _counting_key(d))
@@ -326,7 +324,7 @@ def usable_tables(data: Dataset, d: Definition) -> tuple[dict, dict] | None:
 def cross_tables(
     data: Dataset, d: Definition, exposure: str, columns: tuple[str, ...]
 ) -> dict | None:
-    orders = data.orders.frame if data.orders and d.orders else None
+    orders = data.orders_frame(d)
     key = (data.key, _counting_key(d), exposure, columns)
     return guarded(  # type: ignore[return-value]
         lambda: _cached(
