@@ -51,7 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     rates = commands.add_parser(
         "rates", help="conversion rate per segment", description="Conversion rate per segment."
     )
-    rates.add_argument("contacts", metavar="CONTACTS", help="contacts / leads file")
+    rates.add_argument(
+        "contacts",
+        metavar="CONTACTS",
+        nargs="?",
+        help="contacts / leads file (or none, with --source)",
+    )
     rates.add_argument(
         "--segment",
         action="append",
@@ -175,6 +180,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     output.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
 
+    remote = rates.add_argument_group(
+        "where the data are (count in a database or on Spark; only the per-segment table "
+        "comes back)"
+    )
+    remote.add_argument(
+        "--source",
+        metavar="ADDRESS",
+        help="postgresql://user@host/db, duckdb:///file.duckdb, env:VAR or secrets:NAME "
+        "(no password: use PGPASSWORD, ~/.pgpass or the secrets file); with --engine, a "
+        "Parquet or CSV file or folder",
+    )
+    remote.add_argument("--table", metavar="NAME", help="contacts table (schema.table)")
+    remote.add_argument(
+        "--query", metavar="SQL", help="contacts query (a file opened by --engine: 'contacts')"
+    )
+    remote.add_argument("--orders-table", metavar="NAME", help="orders table, same source")
+    remote.add_argument("--orders-query", metavar="SQL", help="orders query, same source")
+    remote.add_argument(
+        "--engine",
+        choices=("duckdb", "postgresql", "spark"),
+        help="engine (default: from the address)",
+    )
+    remote.add_argument(
+        "--spark-master", metavar="URL", help="Spark master (default: $SPARK_MASTER or local[*])"
+    )
+    remote.add_argument(
+        "--secrets",
+        metavar="FILE",
+        help="secrets file for secrets:NAME (default: .streamlit/secrets.toml)",
+    )
+
     roles = commands.add_parser(
         "roles",
         help="suggest column roles for a file",
@@ -226,8 +262,11 @@ def definition_from_args(args: argparse.Namespace) -> Definition:
     else:
         bands = Bands.preset(args.bands)
     orders = None
-    if args.orders or args.key:
-        if not (args.orders and args.key):
+    has_orders = bool(
+        args.orders or getattr(args, "orders_table", None) or getattr(args, "orders_query", None)
+    )
+    if has_orders or args.key:
+        if not (has_orders and args.key):
             raise InputError("--orders and --key go together: the file and the column joining it.")
         orders = OrdersJoin(args.key, args.orders_key, args.orders_date)
     bins = []
@@ -262,11 +301,48 @@ def definition_from_args(args: argparse.Namespace) -> Definition:
 
 def run_rates(args: argparse.Namespace) -> tuple[Counts, pl.DataFrame, stats.Overall]:
     definition = definition_from_args(args)
-    contacts = io.load(args.contacts, sheet=args.sheet, delimiter=args.delimiter)
-    orders = io.load(args.orders) if args.orders else None
-    counts = count_tables(contacts, definition, orders)
+    if args.source is not None or args.engine is not None:
+        counts = _count_remote(args, definition)
+    else:
+        if args.contacts is None:
+            raise InputError("Give a contacts file, or --source with --table or --query.")
+        for flag in ("table", "query", "orders_table", "orders_query", "spark_master"):
+            if getattr(args, flag) is not None:
+                option = "--" + flag.replace("_", "-")
+                raise InputError(f"{option} needs --source (a database) or --engine.")
+        contacts = io.load(args.contacts, sheet=args.sheet, delimiter=args.delimiter)
+        orders = io.load(args.orders) if args.orders else None
+        counts = count_tables(contacts, definition, orders)
     table = stats.describe(counts.table, definition.bands, adjust=args.adjust, sort=args.sort)
     return counts, table, stats.overall(counts.table)
+
+
+def _count_remote(args: argparse.Namespace, definition: Definition) -> Counts:
+    """Count where the data are: a database table or query, or a file read by DuckDB or Spark."""
+    from conversion import sources
+
+    if args.source is None:
+        if args.contacts is None:
+            raise InputError("--engine needs a file to read, or --source.")
+        address = args.contacts
+    elif args.contacts is not None:
+        raise InputError("Give either a contacts file or --source, not both.")
+    else:
+        address = sources.resolve_address(args.source, Path(args.secrets) if args.secrets else None)
+    if args.orders is not None:
+        raise InputError("With --source, give the orders as --orders-table or --orders-query.")
+
+    def open_(table: str | None, query: str | None) -> sources.Remote:
+        return sources.open_remote(
+            address, table=table, query=query, engine_name=args.engine,
+            spark_master=args.spark_master,
+        )  # fmt: skip
+
+    contacts = open_(args.table, args.query)
+    orders = None
+    if args.orders_table is not None or args.orders_query is not None:
+        orders = open_(args.orders_table, args.orders_query)
+    return sources.count(contacts, definition, orders)
 
 
 def to_json(counts: Counts, table: pl.DataFrame, overall: stats.Overall) -> str:

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
+import narwhals as nw
 import polars as pl
 
-from conversion import io
+from conversion import engine, io
 from conversion.definition import DateBucket, Definition
+from conversion.engine import COUNTED, IMMATURE, MISSING, MISSING_ID, NO_CONTACT_DATE
 from conversion.errors import InputError
 from conversion.roles import (
     DateFormat,
@@ -30,33 +32,19 @@ from conversion.roles import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
-MISSING = "(missing)"
 OTHER = "Other"
-COUNTED = "counted"
-IMMATURE = "immature"
-NO_CONTACT_DATE = "no contact date"
-MISSING_ID = "missing id"
-
-# Internal column names; the prefix keeps them clear of any column an export may have.
-_ID = "__cbs_id"
-_FLAG = "__cbs_flag"
-_CONTACT_DATE = "__cbs_contact_date"
-_CONVERTED_DATE = "__cbs_converted_date"
-_KEY = "__cbs_key"
-_ROWS = "__cbs_rows"
-_SEGMENT_CONFLICT = "__cbs_segment_conflict"
-_FLAG_CONFLICT = "__cbs_flag_conflict"
-_ORDERED = "__cbs_ordered"
-_ORDER_BEFORE = "__cbs_order_before_contact"
-_CUSTOMER = "__cbs_customer"
-_STATUS = "__cbs_status"
+_ID = engine.ID
+_FLAG = engine.FLAG
+_CONTACT_DATE = engine.CONTACT_DATE
+_CONVERTED_DATE = engine.CONVERTED_DATE
+_KEY = engine.KEY
+_STATUS = engine.STATUS
+_AS_OF = engine.AS_OF
 EXCLUSION = "excluded as"  # the reason column of Counts.excluded (clear of segment names)
-_AS_OF = "__cbs_as_of"
-_CID = "__cbs_contact_index"
 _BAD = "__cbs_bad_"
-_T = "__cbs_total_"  # tallies in the one aggregation, clear of any segment column
+_T = engine.TALLY
 _TMP = "__cbs_tmp_"
 _ORDER_DATE_BAD = _BAD + "order_date"
 
@@ -174,14 +162,9 @@ def count(
     while True:
         checks: list[_Check] = []
         rows = _row_frame(contacts, definition, schema, formats, checks, source)
-        per_contact = _per_contact(rows, definition)
         order_checks: list[_Check] = []
-        if orders_frame is not None:
-            per_contact = _join_orders(
-                per_contact, orders_frame, definition, order_checks, orders_source
-            )
-        classified = _classify(per_contact, definition)
-        summary = _summarise(classified, definition, checks + order_checks).collect()
+        frame = _aggregate(rows, definition, checks, orders_frame, order_checks, orders_source)
+        summary = _summarise(frame, definition, checks, order_checks)
         fast = any(f.separator is not None for f in formats.values())
         if fast and _has_bad_dates(summary, checks):
             # The fast reading assumed ten-character dates; read once more the general way
@@ -198,6 +181,29 @@ def _has_bad_dates(summary: pl.DataFrame, checks: list[_Check]) -> bool:
         check.what == "date" and summary.height > 0 and bool(summary[check.name].max())
         for check in checks
     )
+
+
+def check_definition(
+    columns: Sequence[str],
+    d: Definition,
+    source: str,
+    orders_columns: Sequence[str] | None = None,
+    orders_source: str = "the orders table",
+) -> None:
+    """What every engine checks before counting: columns exist, names are free, evidence given."""
+    _check_columns(columns, _contact_columns(d), source)
+    _check_segment_names(d, source)
+    if d.pre_aggregated:
+        return
+    _check_evidence(d, orders_columns)
+    if orders_columns is not None and d.orders is not None:
+        wanted = [d.orders.right_key] + ([d.orders.orders_date] if d.orders.orders_date else [])
+        _check_columns(orders_columns, wanted, orders_source)
+
+
+def counts_from_summary(summary: pl.DataFrame, d: Definition) -> Counts:
+    """``Counts`` from the engine's summary (one row per segment combination and status)."""
+    return _finish(summary, d)
 
 
 def _contact_columns(d: Definition) -> list[str]:
@@ -232,9 +238,7 @@ def _check_segment_names(d: Definition, source: str) -> None:
         )
 
 
-def _check_evidence(
-    d: Definition, orders: pl.LazyFrame | None, *, need_segments: bool = True
-) -> None:
+def _check_evidence(d: Definition, orders: object | None, *, need_segments: bool = True) -> None:
     if need_segments and not d.segments:
         raise InputError("Choose at least one segment column to break the rate down by.")
     if d.orders is not None and orders is None:
@@ -428,76 +432,35 @@ def _row_frame(
     return contacts.select(raw).with_columns(derived).drop(temporary)
 
 
-def _per_contact(rows: pl.LazyFrame, d: Definition) -> pl.LazyFrame:
-    """One row per contact: rows sharing an id are merged, and conflicts between them noted."""
-    bad = [c for c in rows.collect_schema().names() if c.startswith(_BAD)]
-    if d.id is None:
-        return rows.with_columns(
-            pl.lit(1, dtype=pl.UInt32).alias(_ROWS),
-            pl.lit(False).alias(_SEGMENT_CONFLICT),
-            pl.lit(False).alias(_FLAG_CONFLICT),
-            *(pl.col(c).cast(pl.UInt32) for c in bad),
-        )
-    has_date = d.contact_date is not None
-
-    # The row with the earliest contact date decides (the first such row on ties, the first row
-    # when no row has a date); without dates, the first row in the file. arg_min finds that row
-    # in one pass, where sorting each group would cost a sort per column.
-    first_row = pl.col(_CONTACT_DATE).arg_min().fill_null(0) if has_date else None
-
-    def earliest(column: str) -> pl.Expr:
-        if first_row is None:
-            return pl.col(column).first()
-        return pl.col(column).get(first_row)
-
-    aggregations = [pl.len().alias(_ROWS)]
-    aggregations += [earliest(c) for c in d.segments]
-    conflicts = [pl.col(c).n_unique() > 1 for c in d.segments]
-    any_conflict = pl.any_horizontal(conflicts) if conflicts else pl.lit(False)
-    aggregations.append(any_conflict.alias(_SEGMENT_CONFLICT))
-    if d.converted:
-        flag = pl.col(_FLAG)
-        aggregations.append(
-            pl.when(flag.is_not_null().any()).then(flag.any()).otherwise(None).alias(_FLAG)
-        )
-        aggregations.append((flag.any() & ~flag.all()).alias(_FLAG_CONFLICT))
-    else:
-        aggregations.append(pl.lit(False).alias(_FLAG_CONFLICT))
-    if has_date:
-        aggregations.append(pl.col(_CONTACT_DATE).min())
-    if d.converted_date:
-        aggregations.append(pl.col(_CONVERTED_DATE).min())
-    if d.orders is not None:
-        aggregations.append(earliest(_KEY))
-    aggregations += [pl.col(c).sum().cast(pl.UInt32) for c in bad]
-    # Rows without an id are not one contact: their differences are not conflicts.
-    no_id = pl.col(_ID).is_null()
-    return (
-        rows.group_by(_ID)
-        .agg(aggregations)
-        .with_columns(
-            pl.when(no_id).then(False).otherwise(pl.col(c)).alias(c)
-            for c in (_SEGMENT_CONFLICT, _FLAG_CONFLICT)
-        )
-    )
-
-
-def _join_orders(
-    per_contact: pl.LazyFrame,
-    orders: pl.LazyFrame,
+def _aggregate(
+    rows: pl.LazyFrame,
     d: Definition,
     checks: list[_Check],
+    orders: pl.LazyFrame | None,
+    order_checks: list[_Check],
     source: str,
+) -> nw.LazyFrame:
+    """The shared engine's steps on the polars row frame, up to classified contacts."""
+    numeric = [c for c in d.segments if d.bin_count(c) is not None]
+    frame = engine.per_contact(
+        nw.from_native(rows), d, bad=[c.name for c in checks], numeric=numeric
+    )
+    if orders is not None:
+        order_rows = _order_rows(orders, d, order_checks, source)
+        frame = engine.join_orders(
+            frame, nw.from_native(order_rows), d, bad=[c.name for c in order_checks]
+        )
+    return frame
+
+
+def _order_rows(
+    orders: pl.LazyFrame, d: Definition, checks: list[_Check], source: str
 ) -> pl.LazyFrame:
-    """Mark contacts whose key appears in the orders table, with the first order's date."""
+    """The orders table read like the contacts: the key as text, the date parsed."""
     join = d.orders
     assert join is not None
-    keyed = orders.select(_text(join.right_key).alias(_KEY))
     if join.orders_date is None:
-        keys = keyed.drop_nulls().unique().with_columns(pl.lit(True).alias(_ORDERED))
-        joined = per_contact.join(keys, on=_KEY, how="left")
-        return joined.with_columns(pl.col(_ORDERED).fill_null(False))
-
+        return orders.select(_text(join.right_key).alias(_KEY))
     fmt = detect_date_format(orders, join.orders_date, explicit=d.date_format, source=source)
     checks.append(
         _Check(
@@ -509,101 +472,15 @@ def _join_orders(
             fmt.describe(),
         )
     )
-    order_rows = orders.select(
+    return orders.select(
         _text(join.right_key).alias(_KEY),
-        date_expr(join.orders_date, fmt).alias("__cbs_order_date"),
+        date_expr(join.orders_date, fmt).alias(engine.ORDER_DATE),
         unreadable_date_expr(join.orders_date, fmt).alias(_ORDER_DATE_BAD),
-    )
-    indexed = per_contact.with_row_index(_CID)
-    order_date = pl.col("__cbs_order_date")
-    lag = (order_date - pl.col(_CONTACT_DATE)).dt.total_days()
-    on_or_after = order_date.filter(lag >= 0) if d.contact_date else order_date
-    per_order = (
-        indexed.select(_CID, _KEY, *([_CONTACT_DATE] if d.contact_date else []))
-        .join(order_rows.filter(pl.col(_KEY).is_not_null()), on=_KEY, how="inner")
-        .group_by(_CID)
-        .agg(
-            pl.lit(True).alias(_ORDERED),
-            on_or_after.min().alias(_CONVERTED_DATE),
-            ((lag < 0).any() & ~(lag >= 0).any()).alias(_ORDER_BEFORE)
-            if d.contact_date
-            else pl.lit(False).alias(_ORDER_BEFORE),
-        )
-    )
-    bad_dates = order_rows.select(pl.col(_ORDER_DATE_BAD).sum().cast(pl.UInt32))
-    return (
-        indexed.join(per_order, on=_CID, how="left")
-        .with_columns(
-            pl.col(_ORDERED).fill_null(False),
-            pl.col(_ORDER_BEFORE).fill_null(False),
-        )
-        .join(bad_dates, how="cross")
-        .drop(_CID)
-    )
-
-
-def _classify(frame: pl.LazyFrame, d: Definition) -> pl.LazyFrame:
-    """Decide, per contact, whether it is counted and whether it is a customer."""
-    has_orders = d.orders is not None
-    converted_date = pl.col(_CONVERTED_DATE) if (d.converted_date or _orders_dated(d)) else None
-    flag = pl.col(_FLAG).fill_null(False) if d.converted else None
-
-    if d.window_days is None:
-        if flag is not None:
-            customer = flag
-        elif has_orders:
-            customer = pl.col(_ORDERED)
-        else:
-            customer = converted_date.is_not_null()
-        status = pl.lit(COUNTED)
-        outside = pl.lit(False)
-        as_of = pl.lit(None, dtype=pl.Date)
-    else:
-        window = d.window_days
-        contact_date = pl.col(_CONTACT_DATE)
-        if d.as_of is not None:
-            as_of = pl.lit(d.as_of, dtype=pl.Date)
-        else:
-            as_of = _latest_date(contact_date, converted_date, d)
-        lag = (converted_date - contact_date).dt.total_days()
-        in_window = converted_date.is_not_null() & lag.is_between(0, window)
-        in_window = in_window & (converted_date <= as_of)
-        customer = in_window if flag is None else (flag & in_window)
-        evidence = (
-            converted_date.is_not_null() if flag is None else (flag & converted_date.is_not_null())
-        )
-        outside = evidence & (lag > window) & (converted_date <= as_of)
-        status = (
-            pl.when(contact_date.is_null())
-            .then(pl.lit(NO_CONTACT_DATE))
-            .when(contact_date > as_of - pl.duration(days=window))
-            .then(pl.lit(IMMATURE))
-            .otherwise(pl.lit(COUNTED))
-        )
-    if d.id is not None:
-        status = pl.when(pl.col(_ID).is_null()).then(pl.lit(MISSING_ID)).otherwise(status)
-
-    if has_orders and _orders_dated(d) and d.contact_date:
-        negative = pl.col(_ORDER_BEFORE)
-    elif converted_date is not None and d.contact_date:
-        negative = (converted_date - pl.col(_CONTACT_DATE)).dt.total_days() < 0
-    else:
-        negative = pl.lit(False)
-
-    return frame.with_columns(
-        customer.fill_null(False).alias(_CUSTOMER),
-        status.alias(_STATUS),
-        negative.fill_null(False).alias("__cbs_negative"),
-        outside.fill_null(False).alias("__cbs_outside"),
-        as_of.alias(_AS_OF),
     )
 
 
 def _latest_date(contact_date: pl.Expr, converted_date: pl.Expr, d: Definition) -> pl.Expr:
-    """The default as-of date: the latest contact or conversion date of the counted contacts.
-
-    Rows left out for having no id do not move it.
-    """
+    """The default as-of date for time to convert, as ``engine.classify`` takes it."""
     if d.id is not None:
         known = pl.col(_ID).is_not_null()
         contact_date, converted_date = contact_date.filter(known), converted_date.filter(known)
@@ -614,32 +491,23 @@ def _orders_dated(d: Definition) -> bool:
     return d.orders is not None and d.orders.orders_date is not None
 
 
-def _summarise(frame: pl.LazyFrame, d: Definition, checks: list[_Check]) -> pl.LazyFrame:
-    """The one aggregation: per segment and status, counts and quality tallies."""
-    names = frame.collect_schema().names()
-    tallies = [
-        pl.len().alias(_T + "contacts"),
-        pl.col(_CUSTOMER).sum().alias(_T + "customers"),
-        pl.col(_ROWS).sum().alias(_T + "rows"),
-        pl.col(_SEGMENT_CONFLICT).sum().alias(_T + "segment_conflicts"),
-        pl.col(_FLAG_CONFLICT).sum().alias(_T + "flag_conflicts"),
-        pl.col("__cbs_negative").sum().alias(_T + "negative_lags"),
-        pl.col("__cbs_outside").sum().alias(_T + "outside_window"),
-        pl.col(_AS_OF).first().alias(_T + "as_of"),
-    ]
-    if d.converted:
-        tallies.append(pl.col(_FLAG).is_null().sum().alias(_T + "empty_flags"))
-    for check in checks:
-        expr = pl.col(check.name).first() if check.name == _ORDER_DATE_BAD else pl.col(check.name)
-        tallies.append(expr.sum().alias(check.name))
-    assert all(check.name in names for check in checks)
-    segments = [pl.col(c).fill_null(MISSING) for c in d.segments]
-    if d.bin_count(d.segments[0]) is not None or any(d.bin_count(c) for c in d.segments):
-        segments = [
-            _bin_labels(c, d.bin_count(c)) if d.bin_count(c) else pl.col(c).fill_null(MISSING)
-            for c in d.segments
-        ]
-    return frame.with_columns(segments).group_by([*d.segments, _STATUS]).agg(tallies)
+def _summarise(
+    frame: nw.LazyFrame, d: Definition, checks: list[_Check], order_checks: list[_Check]
+) -> pl.DataFrame:
+    """Classify and count on the shared engine; quantile bins are labelled on the way."""
+    classified = engine.classify(frame, d)
+    if any(d.bin_count(c) for c in d.segments):
+        native = nw.to_native(classified).with_columns(
+            _bin_labels(c, d.bin_count(c)) for c in d.segments if d.bin_count(c)
+        )
+        classified = nw.from_native(native)
+    summary = engine.summarise(
+        classified,
+        d,
+        bad=[c.name for c in checks],
+        constant=[c.name for c in order_checks],
+    )
+    return engine.fetch(summary)
 
 
 def _bin_labels(column: str, bins: int | None) -> pl.Expr:
@@ -750,7 +618,11 @@ def _finish(summary: pl.DataFrame, d: Definition) -> Counts:
     def by_status(status: str) -> int:
         return total("contacts", summary.filter(pl.col(_STATUS) == status))
 
-    as_of_values = summary[_T + "as_of"].drop_nulls() if summary.height else pl.Series([])
+    as_of_values = (
+        summary[_T + "as_of"].drop_nulls()
+        if summary.height and _T + "as_of" in summary.columns
+        else pl.Series([])
+    )
     quality = Quality(
         rows=total("rows", summary),
         contacts=total("contacts"),
@@ -893,7 +765,11 @@ def _warnings(q: Quality, d: Definition) -> list[str]:
             "is a customer if any of its rows converted)."
         )
     if q.segment_conflicts:
-        rule = "row with the earliest contact date" if d.contact_date else "first row in the file"
+        rule = (
+            "row with the earliest contact date (on a tie, the first values in sort order)"
+            if d.contact_date
+            else "row whose values come first in sort order"
+        )
         out.append(
             f"{n(q.segment_conflicts, 'contact')} {verb(q.segment_conflicts, 'appears', 'appear')}"
             f" with different segment values in different rows; the values of the {rule} were "
@@ -961,6 +837,17 @@ def cohorts(
     is not over) and ``mature`` (the whole period has had its window by the as-of date) — and
     the ``Counts`` it came from.
     """
+    return cohorts_with(
+        lambda d: count(contacts, d, orders, source=source, orders_source=orders_source),
+        definition,
+        period=period,
+    )
+
+
+def cohorts_with(
+    counter: Callable[[Definition], Counts], definition: Definition, *, period: DateBucket
+) -> tuple[pl.DataFrame, Counts]:
+    """The cohort table from any engine's counting function (see ``cohorts``)."""
     if definition.contact_date is None:
         raise InputError("Trends need the contact date: say which column holds it.")
     date_column = definition.contact_date
@@ -971,7 +858,7 @@ def cohorts(
         date_buckets=((date_column, period), *buckets),
         top_k=None,
     )
-    counts = count(contacts, cohort_definition, orders, source=source, orders_source=orders_source)
+    counts = counter(cohort_definition)
     keys = [date_column, *segments]
     immature = counts.excluded.filter(pl.col(EXCLUSION) == IMMATURE).select(
         *keys, pl.col("contacts").alias("immature")
@@ -1080,9 +967,7 @@ def time_to_convert(
     checks: list[_Check] = []
     rows = _row_frame(contacts, timing, schema, formats, checks, source)
     order_checks: list[_Check] = []
-    frame = _per_contact(rows, timing)
-    if orders is not None and timing.orders is not None:
-        frame = _join_orders(frame, orders, timing, order_checks, orders_source)
+    frame = nw.to_native(_aggregate(rows, timing, checks, orders, order_checks, orders_source))
     if checks or order_checks:
         tallies = frame.select(
             [pl.col(c.name).sum() for c in checks] + [pl.col(c.name).first() for c in order_checks]

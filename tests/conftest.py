@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from serving import CHROMIUM, CHROMIUM_ARGS  # noqa: F401 (re-exported for the browser tests)
 
+pytest_plugins = ["engines"]  # PostgreSQL and Spark fixtures for the scale-out tests
+
 
 def chromium_path() -> str | None:
     """The Chromium binary to drive: Debian's, else the first ``chromium`` on PATH."""

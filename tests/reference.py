@@ -106,12 +106,15 @@ def _merge(group: list[Row], d: Definition, order: str) -> Contact:
     def contact_date(row: Row) -> date | None:
         return parse_date(row[d.contact_date], order) if d.contact_date else None
 
-    # The earliest row by contact date gives the segments; ties and empty dates keep file order.
-    first = group[0]
-    for row in group:
-        mine, best = contact_date(row), contact_date(first)
-        if mine is not None and (best is None or mine < best):
-            first = row
+    # The earliest row by contact date gives the segments; ties, and rows without a date, go to
+    # the smallest segment values (then orders key), so the row order never matters.
+    def rank(row: Row) -> tuple:
+        when = contact_date(row)
+        values = tuple(segment_value(row[s]) for s in d.segments)
+        key = (text(row[d.orders.key]) or "") if d.orders else ""
+        return (when is None, when or date.min, values, key)
+
+    first = min(group, key=rank)
     flags = (
         [parse_flag(row[d.converted], d.customer_values) for row in group] if d.converted else []
     )

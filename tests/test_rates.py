@@ -166,6 +166,8 @@ def test_duplicate_ids_take_segments_from_the_earliest_row_and_convert_if_any_ro
     definition = Definition(segments=("source",), converted="won", id="id", contact_date="signed")
     counts = count(frame(ID_TABLE), definition)
     assert counts.table.rows() == [("Ads", 2, 1), ("Web", 1, 1)]
+    reversed_table = {column: values[::-1] for column, values in ID_TABLE.items()}
+    assert count(frame(reversed_table), definition).table.rows() == [("Ads", 2, 1), ("Web", 1, 1)]
 
 
 def with_ids_only(table: dict[str, list]) -> dict[str, list]:
@@ -238,11 +240,13 @@ def test_a_row_with_an_earlier_date_never_lowers_the_default_as_of():
     assert after >= before
 
 
-def test_without_a_contact_date_the_first_row_in_the_file_gives_the_segments():
-    # a: first row Ads; c: first row (" c") Web.
+def test_without_a_contact_date_the_smallest_segment_values_win_whatever_the_row_order():
+    # a: Ads and Web -> Ads; c: Web and Ads -> Ads. Reversing the rows changes nothing.
     definition = Definition(segments=("source",), converted="won", id="id")
     counts = count(frame(ID_TABLE), definition)
-    assert counts.table.rows() == [("Ads", 2, 1), ("Web", 1, 1)]
+    assert counts.table.rows() == [("Ads", 3, 2)]
+    reversed_table = {column: values[::-1] for column, values in ID_TABLE.items()}
+    assert count(frame(reversed_table), definition).table.rows() == [("Ads", 3, 2)]
 
 
 def test_without_an_id_every_row_is_a_contact():
@@ -508,7 +512,7 @@ def test_typed_date_and_datetime_columns_are_read_without_parsing():
     assert count(contacts, WINDOW_90.with_changes(segments=("s",))).table.rows() == [("x", 2, 1)]
 
 
-def test_rows_with_the_same_id_and_date_take_segments_from_the_first_in_the_file():
+def test_rows_with_the_same_id_and_date_take_the_smallest_segment_values():
     contacts = frame(
         {
             "id": ["a", "a"],
@@ -518,7 +522,7 @@ def test_rows_with_the_same_id_and_date_take_segments_from_the_first_in_the_file
         }
     )
     definition = Definition(segments=("source",), converted="won", id="id", contact_date="signed")
-    assert count(contacts, definition).table.rows() == [("Web", 1, 0)]
+    assert count(contacts, definition).table.rows() == [("Ads", 1, 0)]
 
 
 def test_pre_aggregated_counts_are_summed_per_segment():
