@@ -16,9 +16,10 @@ st.caption(
     "a table of orders or won deals. Files stay in your session and are never modified."
 )
 data = state.dataset()
+kinds = ["Bundled sample", "Upload a file", "Connect to a database"]
 source = st.radio(
-    "Source", ["Bundled sample", "Upload a file"], horizontal=True, key="source_kind",
-    index=0 if data.sample else 1,
+    "Source", kinds, horizontal=True, key="source_kind",
+    index=0 if data.sample else (2 if data.remote else 1),
 )  # fmt: skip
 if source == "Bundled sample":
     current = data.sample.key if data.sample else None
@@ -30,11 +31,18 @@ if source == "Bundled sample":
     if key != current:
         state.use_dataset(state.sample_dataset(key))
         st.rerun()
-else:
+elif source == "Upload a file":
     controls.upload_controls()
+else:
+    controls.database_controls()
 
 data = state.dataset()
 st.subheader(f"Preview of {plain(data.contacts.name)}")
+if data.remote is not None:
+    st.caption(
+        f"The first {state.REMOTE_SAMPLE_ROWS:,} rows, read once to suggest column roles; every "
+        "count runs on the whole table in the database."
+    )
 st.dataframe(data.contacts.frame.head(20).collect(), hide_index=True, height=250)
 
 st.subheader("Column roles")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import streamlit as st
 
 from conversion.definition import Bands, Definition, OrdersJoin
 from conversion.errors import InputError
-from ui import state
+from ui import connection, state
 from ui.text import plain
 
 NONE = "— none —"
@@ -276,3 +277,62 @@ def upload_controls() -> None:
     digest += f":{table.sheet or ''}"
     if state.dataset().key != f"upload:{digest}":
         state.use_dataset(state.upload_dataset(table, digest, orders))
+
+
+SECRETS_EXAMPLE = """\
+# .streamlit/secrets.toml (never committed: .gitignore lists it)
+[connections.crm]
+url = "postgresql://analyst@db.internal:5432/crm"  # password: PGPASSWORD or ~/.pgpass
+tables = ["contacts", "won_deals"]                 # what analysts may count
+allow_queries = false                              # true lets analysts type SQL
+"""
+
+
+def database_controls() -> None:
+    """Count a database table where it lives: pick a connection, a table (or query), go."""
+    names = connection.connection_names()
+    if not names:
+        st.info(
+            "No database is set up for this app. Its operator adds one to "
+            "`.streamlit/secrets.toml` (see docs/scale.md):",
+            icon=":material/database:",
+        )
+        st.code(SECRETS_EXAMPLE, language="toml")
+        return
+    name = st.selectbox("Connection", names, key="db_connection")
+    try:
+        database = connection.connect(name)
+        address = database.shown_address
+    except InputError as error:
+        st.error(plain(error))
+        return
+    st.caption(f"Counts run on {plain(address)}; only the per-segment table comes back.")
+    kinds = ["Table"] + (["SQL query"] if database.allows_queries else [])
+    kind = st.radio("Contacts from", kinds, horizontal=True, key="db_kind")
+    table = query = None
+    if kind == "Table":
+        if not database.tables:
+            st.warning("This connection lists no tables; its operator adds `tables = [...]`.")
+            return
+        table = st.selectbox("Contacts table", database.tables, key="db_table")
+    else:
+        query = st.text_area("Contacts query", key="db_query", placeholder="select * from ...")
+    orders_table = st.selectbox(
+        "Orders or won-deals table (optional)", [None, *database.tables],
+        format_func=lambda t: "none" if t is None else t, key="db_orders",
+    )  # fmt: skip
+    if not st.button("Count in the database", type="primary", key="db_go"):
+        return
+    if kind == "SQL query" and not (query or "").strip():
+        st.error("Type a query first.")
+        return
+    key = f"{name}|{table}|{query}|{orders_table}|{time.time_ns()}"
+
+    def open_and_use() -> bool:
+        remote = database.remote(table=table, query=query)
+        orders = database.remote(table=orders_table) if orders_table else None
+        state.use_dataset(state.database_dataset(key, remote, orders))
+        return True
+
+    if state.guarded(open_and_use):
+        st.rerun()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import streamlit as st
 
-from conversion import explore, io, rates
+from conversion import explore, io, rates, sources
 from conversion.definition import Bands, Definition
 from conversion.errors import InputError
 from conversion.roles import Roles, detect_roles
@@ -52,6 +52,10 @@ class Dataset:
     roles: Roles
     orders: io.Table | None = None
     sample: Sample | None = None
+    # A database table counted where it lives; ``contacts`` then holds only its first rows,
+    # for the preview and for detecting roles.
+    remote: sources.Remote | None = None
+    remote_orders: sources.Remote | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -213,6 +217,45 @@ def load_upload(uploaded: UploadedFile, *, sheet: str | None = None) -> io.Table
     return table
 
 
+REMOTE_SAMPLE_ROWS = 1_000
+
+
+def database_dataset(
+    key: str, remote: sources.Remote, orders: sources.Remote | None = None
+) -> Dataset:
+    """A database table as a dataset: counted where it lives, previewed from its first rows."""
+    with st.spinner(f"Reading the first rows of {plain(remote.name)}…"):
+        head = remote.sample(REMOTE_SAMPLE_ROWS)
+        orders_head = orders.sample(REMOTE_SAMPLE_ROWS) if orders is not None else None
+    contacts = io.Table(head.lazy(), name=remote.name, format=remote.engine)
+    orders_table = (
+        io.Table(orders_head.lazy(), name=orders.name, format=orders.engine)
+        if orders is not None and orders_head is not None
+        else None
+    )
+    return Dataset(
+        key=f"database:{hashlib.sha256(key.encode()).hexdigest()}",
+        name=remote.name,
+        contacts=contacts,
+        roles=detect_roles(contacts.frame),
+        orders=orders_table,
+        remote=remote,
+        remote_orders=orders,
+    )
+
+
+def files_only(data: Dataset, what: str) -> bool:
+    """True (after saying so) when ``what`` needs the rows of a file, not a database's counts."""
+    if data.remote is None:
+        return False
+    st.info(
+        f"{what} reads every row, so it works on files only; a database is counted where it "
+        "lives and only the per-segment table comes back.",
+        icon=":material/database:",
+    )
+    return True
+
+
 def upload_dataset(contacts: io.Table, digest: str, orders: io.Table | None = None) -> Dataset:
     return Dataset(
         key=f"upload:{digest}",
@@ -266,17 +309,24 @@ def counts(data: Dataset, d: Definition) -> rates.Counts | None:
     # of the cache key, and top K regroups the small cached table.
     full = d.with_changes(top_k=None)
     key = (data.key, _counting_key(full))
-    counted = guarded(
-        lambda: _cached("counts", key, lambda: rates.count_tables(data.contacts, full, data.orders))
-    )
+    counted = guarded(lambda: _cached("counts", key, lambda: _count(data, full)))
     if counted is None or d.top_k is None:
         return counted  # type: ignore[return-value]
     table = rates.top_k(counted.table, d.segments, d.top_k)  # type: ignore[union-attr]
     return dataclasses.replace(counted, table=table, definition=d)  # type: ignore[arg-type]
 
 
+def _count(data: Dataset, d: Definition) -> rates.Counts:
+    if data.remote is not None:
+        return sources.count(data.remote, d, data.remote_orders if d.orders else None)
+    return rates.count_tables(data.contacts, d, data.orders)
+
+
 def cohorts(data: Dataset, d: Definition, period: str) -> tuple[pl.DataFrame, rates.Counts] | None:
     def compute() -> tuple[pl.DataFrame, rates.Counts]:
+        if data.remote is not None:
+            orders = data.remote_orders if d.orders else None
+            return sources.cohorts(data.remote, d, orders, period=period)
         return rates.cohort_tables(data.contacts, d, data.orders, period=period)  # type: ignore[arg-type]
 
     key = (data.key, d.with_changes(bands=Bands()), period)
@@ -286,9 +336,12 @@ def cohorts(data: Dataset, d: Definition, period: str) -> tuple[pl.DataFrame, ra
 def missing_values(data: Dataset, columns: tuple[str, ...]) -> dict[str, int]:
     from conversion.report import missing_values as count_missing
 
-    return _cached(  # type: ignore[return-value]
-        "missing", (data.key, columns), lambda: count_missing(data.contacts.frame, columns)
-    )
+    def compute() -> dict[str, int]:
+        if data.remote is not None:
+            return sources.missing_values(data.remote, columns)
+        return count_missing(data.contacts.frame, columns)
+
+    return _cached("missing", (data.key, columns), compute)  # type: ignore[return-value]
 
 
 def _counting_key(d: Definition) -> Definition:
@@ -297,6 +350,8 @@ def _counting_key(d: Definition) -> Definition:
 
 def time_to_convert(data: Dataset, d: Definition) -> tuple[pl.DataFrame, object] | None:
     """Days to conversion or censoring per segment (for Kaplan–Meier curves)."""
+    if files_only(data, "Time to convert"):
+        return None
 
     key = (data.key, _counting_key(d))
     return guarded(
@@ -308,6 +363,8 @@ def time_to_convert(data: Dataset, d: Definition) -> tuple[pl.DataFrame, object]
 
 def usable_tables(data: Dataset, d: Definition) -> tuple[dict, dict] | None:
     """Per-segment counts of every column worth ranking, and the reasons for the others."""
+    if files_only(data, "Ranking every column"):
+        return None
     orders = data.orders_frame(d)
     # The ranking does not depend on the current breakdown: keep it out of the key.
     d = d.with_changes(segments=(), top_k=None, bins=(), date_buckets=())
@@ -324,6 +381,8 @@ def usable_tables(data: Dataset, d: Definition) -> tuple[dict, dict] | None:
 def cross_tables(
     data: Dataset, d: Definition, exposure: str, columns: tuple[str, ...]
 ) -> dict | None:
+    if data.remote is not None:
+        return None  # usable_tables has said why
     orders = data.orders_frame(d)
     key = (data.key, _counting_key(d), exposure, columns)
     return guarded(  # type: ignore[return-value]

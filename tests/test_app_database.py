@@ -1,0 +1,108 @@
+"""The Data page's "Connect to a database": counted where the data are, shown like a file.
+
+The expected numbers are hand counts of the CRM-style table of ``test_app`` (Webinar 12/40,
+Ads 3/60, Referral 10/25), put in a DuckDB file and in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as stdio
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from engines import write_postgres
+from streamlit.testing.v1 import AppTest
+from test_app import crm_export, metric
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def crm_frame() -> pl.DataFrame:
+    rows = list(csv.DictReader(stdio.StringIO(crm_export().decode("utf-8-sig"))))
+    return pl.DataFrame(rows)
+
+
+def duckdb_file(tmp_path: Path) -> str:
+    path = tmp_path / "crm.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        connection.register("rows", crm_frame().to_arrow())
+        connection.execute("create table contacts as select * from rows")
+    return f"duckdb:///{path}"
+
+
+def app_with(connections: dict) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.secrets["connections"] = connections
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.radio(key="source_kind").set_value("Connect to a database").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def count_in_database(at: AppTest, table: str = "contacts") -> AppTest:
+    at.selectbox(key="db_table").set_value(table).run()
+    at.button(key="db_go").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def check_hand_counts(at: AppTest) -> None:
+    at.switch_page("pages/segments.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert metric(at, "Contacts") == "125"
+    assert metric(at, "Overall conversion rate") == "20.0%"
+    table = at.dataframe[0].value.set_index("Lead Source")
+    assert table.loc["Webinar", "Rate %"] == pytest.approx(30.0)
+    assert table.loc["Ads", "Rate %"] == pytest.approx(5.0)
+    assert table.loc["Referral", "Rate %"] == pytest.approx(40.0)
+
+
+def test_a_duckdb_table_is_counted_in_place_with_hand_counted_rates(tmp_path: Path) -> None:
+    at = app_with({"crm": {"url": duckdb_file(tmp_path), "tables": ["contacts"]}})
+    at = count_in_database(at)
+    data = at.session_state["dataset"]
+    assert data.remote is not None and data.remote.engine == "duckdb"
+    assert metric(at, "Rows") == "125"  # the validation summary counts the whole table
+    check_hand_counts(at)
+
+
+def test_a_postgres_table_is_counted_in_place(postgres) -> None:
+    write_postgres(postgres, crm_frame(), "app_contacts")
+    at = app_with({"warehouse": {"url": postgres.address, "tables": ["app_contacts"]}})
+    check_hand_counts(count_in_database(at, "app_contacts"))
+
+
+def test_without_connections_the_page_explains_the_secrets_file() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.radio(key="source_kind").set_value("Connect to a database").run()
+    assert not at.exception
+    assert any("secrets.toml" in i.value for i in at.info)
+    assert any("[connections.crm]" in c.value for c in at.code)
+
+
+def test_queries_are_offered_only_when_the_operator_allows_them(tmp_path: Path) -> None:
+    url = duckdb_file(tmp_path)
+    at = app_with({"crm": {"url": url, "tables": ["contacts"]}})
+    assert at.radio(key="db_kind").options == ["Table"]
+    at = app_with({"crm": {"url": url, "tables": ["contacts"], "allow_queries": True}})
+    at.radio(key="db_kind").set_value("SQL query").run()
+    at.text_area(key="db_query").input("select * from contacts where \"Lead Source\" <> 'Ads'")
+    at.button(key="db_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    at.switch_page("pages/segments.py").run()
+    assert metric(at, "Contacts") == "65"
+
+
+def test_a_database_that_cannot_be_reached_gives_a_message(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.duckdb"
+    at = app_with({"crm": {"url": f"duckdb:///{missing}", "tables": ["contacts"]}})
+    at.button(key="db_go").click().run()
+    assert not at.exception
+    assert at.error and "Could not open table contacts" in at.error[0].value

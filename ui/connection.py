@@ -1,0 +1,76 @@
+"""``st.connection`` for a contacts database named in ``.streamlit/secrets.toml``.
+
+The app's operator declares each database once, with the tables analysts may count::
+
+    [connections.crm]
+    url = "postgresql://analyst@db.internal:5432/crm"   # password: PGPASSWORD or ~/.pgpass
+    tables = ["contacts", "won_deals"]
+    allow_queries = false                               # true lets analysts type SQL
+
+Secrets never reach the page: the address is shown without a password and only table names
+from the list (or, when allowed, the analyst's own query) are used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+from streamlit.connections import BaseConnection
+
+from conversion import sources
+from conversion.errors import InputError
+
+
+class ContactsDatabase(BaseConnection[str]):
+    """A database (PostgreSQL or DuckDB) that counts contacts where they are."""
+
+    @classmethod
+    def scope(cls) -> str:  # one connection per session: no analyst shares another's cursor
+        return "session"
+
+    def _connect(self, **kwargs: Any) -> str:
+        settings = {**self._secrets.to_dict(), **kwargs}
+        url = settings.get("url")
+        if not isinstance(url, str) or not url:
+            name = self._connection_name
+            raise InputError(f"The connection '{name}' has no url in secrets.toml.")
+        listed = settings.get("tables", [])
+        self.tables = [str(t) for t in listed] if isinstance(listed, (list, tuple)) else []
+        self.allows_queries = settings.get("allow_queries", False) is True
+        return url
+
+    @property
+    def shown_address(self) -> str:
+        return sources.describe_address(self._instance)
+
+    def remote(self, *, table: str | None = None, query: str | None = None) -> sources.Remote:
+        if table is not None and table not in self.tables:
+            raise InputError(f"The table '{table}' is not listed for this connection.")
+        if query is not None and not self.allows_queries:
+            raise InputError("This connection does not allow typed queries; pick a table.")
+        return sources.open_remote(self._instance, table=table, query=query)
+
+
+def _sections() -> dict[str, dict]:
+    try:
+        connections = st.secrets.get("connections", {})
+    except Exception:  # no secrets file at all: nothing to connect to
+        return {}
+    return {
+        name: dict(section)
+        for name, section in connections.items()
+        if hasattr(section, "get") and "url" in section
+    }
+
+
+def connection_names() -> list[str]:
+    """The connections declared in the secrets file (none when there is no secrets file)."""
+    return sorted(_sections())
+
+
+def connect(name: str) -> ContactsDatabase:
+    """The named connection, its settings read from st.secrets (the section's keys)."""
+    section = _sections().get(name, {})
+    settings = {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in section.items()}
+    return st.connection(name, type=ContactsDatabase, **settings)
