@@ -13,7 +13,7 @@ the row frame on, every engine runs exactly this code:
 as-of) → ``summarise`` (one group-by per segment combination and status).
 
 Only operations that every engine supports in the same way are used: no ordered aggregations
-(the earliest row per id is found with ``min`` over a sortable text key), no window over the
+(the earliest row per id is found with an integer ``min`` over a rank), no window over the
 whole table (the default as-of date comes from a one-row cross join, which Spark broadcasts),
 boolean tallies summed as 0/1 integers, date arithmetic as comparisons with ``offset_by``.
 """
@@ -56,12 +56,8 @@ OUTSIDE = "__cbs_outside"
 TALLY = "__cbs_total_"  # tallies in the one aggregation, clear of any segment column
 _TMP = "__cbs_engine_"
 _PICK = _TMP + "pick"
-
-# The earliest row of an id is the smallest "date|segments|key" text: ISO dates sort as text,
-# and "~" (after every digit) puts rows without a date last. The separator is a control
-# character that is removed from the values first, so the parts always split back cleanly.
-_SEP = "\x1f"
-_NO_DATE = "~"
+_CODE = _TMP + "combination"
+_SHIFT = 2**32  # room for four billion segment combinations below the day number
 
 
 def ones(condition: nw.Expr) -> nw.Expr:
@@ -92,21 +88,31 @@ def per_contact(
         )
         return _numbers_back(out, numeric)
 
-    parts: list[nw.Expr] = [nw.lit("")]  # never empty, even with no segments
-    if d.contact_date:
-        parts.append(nw.col(CONTACT_DATE).dt.to_string("%Y-%m-%d").fill_null(_NO_DATE))
-    parts += [_clean(nw.col(c)) for c in segments]
-    if d.orders is not None:
-        parts.append(_clean(nw.col(KEY)).fill_null(""))
     frame = rows.with_columns(*text) if text else rows
-    frame = frame.with_columns(nw.concat_str(parts, separator=_SEP).alias(_PICK))
+    # Each distinct segment combination gets a number, in sort order of its values; a row's
+    # rank is then one integer, contact day first: yyyymmdd × 2³² + combination. The smallest
+    # rank per id is the earliest row (ties to the first values), found by an integer min.
+    if segments:
+        combos = frame.select(*segments).unique().with_row_index(_CODE, order_by=segments)
+        frame = frame.join(combos, on=segments, how="left")
+    else:
+        combos = None
+        frame = frame.with_columns(nw.lit(0).alias(_CODE))
+    frame = frame.with_columns((_day_number(d) * _SHIFT + nw.col(_CODE)).alias(_PICK))
 
-    aggregations = [nw.len().alias(ROWS), nw.col(_PICK).min().alias(_PICK)]
-    for i, column in enumerate(segments):
-        aggregations += [
-            nw.col(column).min().alias(f"{_TMP}min_{i}"),
-            nw.col(column).max().alias(f"{_TMP}max_{i}"),
-        ]
+    aggregations = [
+        nw.len().alias(ROWS),
+        nw.col(_PICK).min().alias(_PICK),
+        nw.col(_CODE).min().alias(_TMP + "code_min"),
+        nw.col(_CODE).max().alias(_TMP + "code_max"),
+    ]
+    separate_key = d.orders is not None and d.orders.key != d.id
+    if separate_key:
+        # The orders key of that same row: rank and key as one text, smallest first.
+        rank_text = nw.col(_PICK).cast(nw.String).str.zfill(20)
+        keyed = nw.concat_str([rank_text, nw.col(KEY).fill_null("")], separator=" ")
+        frame = frame.with_columns(keyed.alias(_TMP + "key"))
+        aggregations.append(nw.col(_TMP + "key").min().alias(_TMP + "key"))
     if d.converted:
         aggregations += [
             nw.col(FLAG).any().alias(_TMP + "any"),
@@ -122,16 +128,16 @@ def per_contact(
 
     # Rows without an id are not one contact: their differences are not conflicts.
     has_id = ~nw.col(ID).is_null()
-    conflict = nw.lit(False)
-    for i in range(len(segments)):
-        conflict = conflict | (nw.col(f"{_TMP}min_{i}") != nw.col(f"{_TMP}max_{i}"))
-    picked = nw.col(_PICK).str.split(_SEP)
-    offset = 2 if d.contact_date else 1
-    columns = [picked.list.get(offset + i).alias(c) for i, c in enumerate(segments)]
+    columns = [
+        (nw.col(_PICK) % _SHIFT).alias(_CODE),
+        (has_id & (nw.col(_TMP + "code_min") != nw.col(_TMP + "code_max"))).alias(SEGMENT_CONFLICT),
+    ]
     if d.orders is not None:
-        key = picked.list.get(offset + len(segments))
-        columns.append(nw.when(key != "").then(key).alias(KEY))
-    columns.append((has_id & conflict).alias(SEGMENT_CONFLICT))
+        if separate_key:
+            key = nw.col(_TMP + "key").str.slice(21)
+            columns.append(nw.when(key != "").then(key).alias(KEY))
+        else:
+            columns.append(nw.col(ID).alias(KEY))
     if d.converted:
         columns += [
             nw.when(nw.col(_TMP + "flags") > 0).then(nw.col(_TMP + "any")).alias(FLAG),
@@ -139,14 +145,26 @@ def per_contact(
         ]
     else:
         columns.append(nw.lit(False).alias(FLAG_CONFLICT))
-    out = merged.with_columns(*columns).drop(
-        [name for name in merged.collect_schema().names() if name.startswith(_TMP)]
+    merged = merged.with_columns(*columns)
+    if combos is not None:
+        merged = merged.join(combos, on=_CODE, how="left")
+    out = merged.drop(
+        [name for name in merged.collect_schema().names() if name.startswith(_TMP)] + [_PICK, _CODE]
     )
     return _numbers_back(out, numeric)
 
 
-def _clean(text: nw.Expr) -> nw.Expr:
-    return text.str.replace_all(_SEP, " ", literal=True)
+def _day_number(d: Definition) -> nw.Expr:
+    """The contact date as yyyymmdd (an integer that sorts like the date); no date sorts last."""
+    if not d.contact_date:
+        return nw.lit(0)
+    day = nw.col(CONTACT_DATE)
+    number = (
+        day.dt.year().cast(nw.Int64) * 10_000
+        + day.dt.month().cast(nw.Int64) * 100
+        + day.dt.day().cast(nw.Int64)
+    )
+    return number.fill_null(99_999_999)
 
 
 def _numbers_back(frame: nw.LazyFrame, numeric: Sequence[str]) -> nw.LazyFrame:
