@@ -275,7 +275,7 @@ def classify(frame: nw.LazyFrame, d: Definition) -> nw.LazyFrame:
     else:
         assert converted_date is not None
         if d.as_of is None:
-            frame = frame.join(_latest_date(frame, d), how="cross")
+            frame = _with_latest_date(frame, d)
             as_of = nw.col(AS_OF)
         else:
             as_of = nw.lit(d.as_of, dtype=nw.Date)
@@ -311,16 +311,22 @@ def classify(frame: nw.LazyFrame, d: Definition) -> nw.LazyFrame:
     )
 
 
-def _latest_date(frame: nw.LazyFrame, d: Definition) -> nw.LazyFrame:
-    """The default as-of date, as a one-row frame: the latest contact or conversion date.
+def _with_latest_date(frame: nw.LazyFrame, d: Definition) -> nw.LazyFrame:
+    """The default as-of date on every row: the latest contact or conversion date.
 
-    Rows left out for having no id do not move it.
+    Rows left out for having no id do not move it. polars, DuckDB and PostgreSQL evaluate the
+    maximum within the same query (a window over the whole table); on Spark such a window would
+    gather every row into one partition, so there it is a one-row aggregate cross-joined back
+    (and broadcast).
     """
+    contact, converted = nw.col(CONTACT_DATE), nw.col(CONVERTED_DATE)
     if d.id is not None:
-        frame = frame.filter(~nw.col(ID).is_null())
-    return frame.select(
-        nw.max_horizontal(nw.col(CONTACT_DATE).max(), nw.col(CONVERTED_DATE).max()).alias(AS_OF)
-    )
+        known = ~nw.col(ID).is_null()
+        contact, converted = nw.when(known).then(contact), nw.when(known).then(converted)
+    latest = nw.max_horizontal(contact.max(), converted.max()).alias(AS_OF)
+    if frame.implementation in (nw.Implementation.PYSPARK, nw.Implementation.PYSPARK_CONNECT):
+        return frame.join(frame.select(latest), how="cross")
+    return frame.with_columns(latest)
 
 
 def summarise(

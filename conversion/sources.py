@@ -225,7 +225,8 @@ def _duckdb(address: str, table: str | None, query: str | None) -> Any:
 
 
 def _is_parquet(path: str) -> bool:
-    return path.endswith((".parquet", ".pq")) or Path(path).is_dir()
+    """Parquet unless the name says delimited text (a lake folder has no suffix)."""
+    return not path.lower().endswith((".csv", ".csv.gz", ".tsv", ".txt"))
 
 
 def spark_session(master: str | None = None) -> Any:
