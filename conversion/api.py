@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from conversion import charts, io, rates, report, stats
+from conversion import charts, io, rates, report, sources, stats
 from conversion.definition import Bands, Definition, OrdersJoin
 from conversion.errors import InputError
 from conversion.roles import parse_customer_values
@@ -89,7 +89,10 @@ def by_segment(
     data
         The contacts (leads, sign-ups) table: a file path (CSV and other delimited text,
         Excel, Parquet, JSON, gzip), a polars ``DataFrame`` or ``LazyFrame``, a pandas
-        ``DataFrame`` or a pyarrow ``Table``. It is never modified.
+        ``DataFrame`` or a pyarrow ``Table``. It is never modified. A table that lives on an
+        engine — a DuckDB relation, a Spark DataFrame, an ibis table (PostgreSQL) or a
+        ``conversion.sources.Remote`` — is counted there, and only the per-segment table
+        comes back (dates must then be typed as dates).
     segment
         The column to break the rate down by, or a list of columns for a cross-breakdown.
     converted
@@ -199,11 +202,20 @@ def by_segment(
         date_format=date_format,
         bands=_bands(bands),
     )
-    contacts_table = _table(data, "the contacts table", sheet=sheet, delimiter=delimiter)
-    orders_table = (
-        _table(orders, "the orders table", sheet=orders_sheet) if orders is not None else None
-    )
-    counts = rates.count_tables(contacts_table, definition, orders_table)
+    remote = _remote(data, "the contacts table")
+    if remote is not None:
+        # A table on an engine: counted where it lives; only the summary comes back.
+        contacts_table = remote
+        orders_table = _remote(orders, "the orders table") if orders is not None else None
+        if orders is not None and orders_table is None:
+            raise InputError("With a database or Spark table, the orders must be one too.")
+        counts = sources.count(remote, definition, orders_table)  # type: ignore[arg-type]
+    else:
+        contacts_table = _table(data, "the contacts table", sheet=sheet, delimiter=delimiter)
+        orders_table = (
+            _table(orders, "the orders table", sheet=orders_sheet) if orders is not None else None
+        )
+        counts = rates.count_tables(contacts_table, definition, orders_table)
     return SegmentRates(
         table=stats.describe(counts.table, definition.bands, adjust=adjust, sort=sort),
         overall=stats.overall(counts.table),
@@ -264,8 +276,8 @@ class SegmentRates:
     definition: Definition
     adjust: stats.AdjustMethod
     counts: pl.DataFrame
-    _source: io.Table
-    _orders_source: io.Table | None = None
+    _source: io.Table | sources.Remote
+    _orders_source: io.Table | sources.Remote | None = None
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -346,9 +358,20 @@ class SegmentRates:
         if self.definition.pre_aggregated:
             raise InputError("Trends need one row per contact; pre-aggregated counts have none.")
         cohort_definition = self.definition.with_changes(segments=(by,) if by else ())
-        table, _ = rates.cohort_tables(
-            self._source, cohort_definition, self._orders_source, period=period
-        )
+        if isinstance(self._source, sources.Remote):
+            table, _ = sources.cohorts(
+                self._source,
+                cohort_definition,
+                self._orders_source,
+                period=period,  # type: ignore[arg-type]
+            )
+        else:
+            table, _ = rates.cohort_tables(
+                self._source,
+                cohort_definition,
+                self._orders_source,
+                period=period,  # type: ignore[arg-type]
+            )
         return report.cohort_rates(table)
 
     def trend_chart(self, period: DateBucket = "month", *, by: str | None = None) -> alt.LayerChart:
@@ -508,6 +531,25 @@ def _table(
     if not frame.collect_schema().names():
         raise InputError(f"{name} has no columns.")
     return io.Table(frame, name=name, format="data frame")
+
+
+_NATIVE_LAZY = (
+    ("duckdb", "DuckDBPyRelation", "duckdb"),
+    ("pyspark.sql", "DataFrame", "spark"),
+    ("ibis.expr.types", "Table", "postgresql"),
+)
+
+
+def _remote(data: object, name: str) -> sources.Remote | None:
+    """A table that lives on an engine (DuckDB relation, Spark DataFrame, ibis table), or None."""
+    if isinstance(data, sources.Remote):
+        return data
+    for module, cls, engine_name in _NATIVE_LAZY:
+        if _is_instance(data, module, cls):
+            import narwhals as nw
+
+            return sources.Remote(nw.from_native(data), engine_name, name)
+    return None
 
 
 def _is_instance(value: object, module: str, name: str) -> bool:

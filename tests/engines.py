@@ -146,7 +146,7 @@ def load(kind: str, frame: pl.DataFrame, name: str, *, postgres: Postgres | None
         return sources.open_remote(postgres.address, table=name)
     if kind == "spark":
         assert spark is not None
-        native = spark.createDataFrame(frame.rows(), schema=_spark_schema(frame))  # type: ignore[attr-defined]
+        native = spark.createDataFrame(frame.rows(), schema=spark_schema(frame))  # type: ignore[attr-defined]
         return sources.Remote(nw.from_native(native), "spark", name)
     raise ValueError(kind)
 
@@ -167,7 +167,7 @@ def write_postgres(server: Postgres, frame: pl.DataFrame, name: str) -> None:
         connection.execute(f'analyze "{name}"')
 
 
-def _spark_schema(frame: pl.DataFrame):
+def spark_schema(frame: pl.DataFrame):
     from pyspark.sql import types as T
 
     kinds = {pl.String: T.StringType(), pl.Date: T.DateType(), pl.Boolean: T.BooleanType(),

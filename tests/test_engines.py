@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from engines import load
+from engines import spark_schema as engines_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -323,3 +324,24 @@ def test_the_command_line_reads_a_parquet_file_on_duckdb_and_spark(spark, tmp_pa
         out = cli("rates", str(path), "--engine", kind, "--spark-master", "local[1]", *flags)
         assert out.returncode == 0, out.stderr
         assert out.stdout == on_file.stdout, kind
+
+
+def test_the_python_api_counts_an_engine_table_where_it_lives(spark) -> None:
+    import duckdb
+
+    import conversion
+
+    sample = SAMPLES["newsletter"]
+    d = sample.definition
+    typed_rows = typed(io.load(sample.contacts_path), [d.contact_date, d.converted_date])
+    options = dict(id="contact_id", contact_date="signup_date",
+                   converted_date="first_purchase_date", window_days=90)  # fmt: skip
+    on_file = conversion.by_segment(sample.contacts_path, "source", **options)
+    relation = duckdb.connect().from_arrow(typed_rows.to_arrow())
+    spark_frame = spark.createDataFrame(  # type: ignore[attr-defined]
+        typed_rows.rows(), schema=engines_schema(typed_rows)
+    )
+    for native in (relation, spark_frame):
+        rates_there = conversion.by_segment(native, "source", **options)
+        assert rates_there.table.to_dicts() == on_file.table.to_dicts()
+        assert rates_there.cohorts().to_dicts() == on_file.cohorts().to_dicts()
