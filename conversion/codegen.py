@@ -7,6 +7,7 @@ code.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Literal
@@ -49,10 +50,21 @@ def sample_file(file_name: str) -> str:
     return f"{SAMPLE_FOLDER}/{file_name}"
 
 
+@dataclass(frozen=True)
+class Database:
+    """Where a database-backed view's tables live: a connection in the secrets file."""
+
+    connection: str
+    table: str | None = None
+    query: str | None = None
+    orders_table: str | None = None
+
+
 def python_code(
     definition: Definition,
     *,
-    file_name: str,
+    file_name: str = "",
+    database: Database | None = None,
     orders_file: str | None = None,
     bands: Bands | None = None,
     chart: Chart = "bar",
@@ -72,6 +84,9 @@ def python_code(
     file_name
         The contacts file's path as the code should read it: :func:`sample_file` for a bundled
         sample, :func:`placeholder` for an upload.
+    database
+        Instead of a file: the connection (from ``.streamlit/secrets.toml``) and table or query;
+        the code then opens them with ``conversion.sources`` and counts where they live.
     orders_file
         The orders file's path, for a definition joined to orders (default: a placeholder).
     bands
@@ -114,12 +129,31 @@ def python_code(
     result.bar_chart()
     <BLANKLINE>
     """
-    arguments = list(_arguments(definition, bands or definition.bands, orders_file, sheet, sort))
+    if database is not None:
+        orders_code, data_code = "orders", "contacts"
+    else:
+        orders_code = _literal(orders_file or placeholder(default="your_orders.csv"))
+        data_code = _literal(file_name)
+    bands = bands or definition.bands
+    arguments = list(_arguments(definition, bands, orders_code, sheet, sort))
     lines = ["import conversion", ""]
-    if file_name.startswith(PLACEHOLDER_FOLDER + "/"):
+    if database is not None:
+        lines[1:1] = ["from conversion import sources"]
+        lines += [
+            "# Counted where the data are; the address is read from .streamlit/secrets.toml.",
+            f"address = sources.resolve_address({_literal('secrets:' + database.connection)})",
+            "contacts = sources.open_remote(address, "
+            + (f"table={_literal(database.table)})" if database.query is None
+               else f"query={_literal(database.query)})"),
+        ]  # fmt: skip
+        if database.orders_table is not None and definition.orders is not None:
+            lines.append(
+                f"orders = sources.open_remote(address, table={_literal(database.orders_table)})"
+            )
+    elif file_name.startswith(PLACEHOLDER_FOLDER + "/"):
         lines.append("# Replace the path with the file's location on your machine.")
     lines.append("result = conversion.by_segment(")
-    lines.append(f"{_INDENT}{_literal(file_name)},")
+    lines.append(f"{_INDENT}{data_code},")
     lines += [f"{_INDENT}{name}={value}," for name, value in arguments]
     lines.append(")")
     lines.append(_chart_call(chart, share, donut, period, by))
@@ -127,7 +161,7 @@ def python_code(
 
 
 def _arguments(
-    d: Definition, bands: Bands, orders_file: str | None, sheet: str | None, sort: str
+    d: Definition, bands: Bands, orders_code: str, sheet: str | None, sort: str
 ) -> Iterator[tuple[str, str]]:
     """``(name, literal)`` for every argument of ``by_segment`` that is not its default."""
     if len(d.segments) == 1:
@@ -144,7 +178,7 @@ def _arguments(
         ("as_of", d.as_of),
     )
     if d.orders is not None:
-        yield "orders", _literal(orders_file or placeholder(default="your_orders.csv"))
+        yield "orders", orders_code
         yield from _given(
             ("key", d.orders.key),
             ("orders_key", d.orders.orders_key),

@@ -46,7 +46,8 @@ def healthy(url: str) -> bool:
         return False
 
 
-def start_server(port: int, log_path: Path) -> subprocess.Popen:
+def start_server(port: int, log_path: Path, *extra: str) -> subprocess.Popen:
+    """``streamlit run app.py`` on ``port``; ``extra`` adds options (e.g. a secrets file)."""
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true",
@@ -54,6 +55,7 @@ def start_server(port: int, log_path: Path) -> subprocess.Popen:
         "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
+        *extra,
     ]  # fmt: skip
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

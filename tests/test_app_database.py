@@ -106,3 +106,24 @@ def test_a_database_that_cannot_be_reached_gives_a_message(tmp_path: Path) -> No
     at.button(key="db_go").click().run()
     assert not at.exception
     assert at.error and "Could not open table contacts" in at.error[0].value
+
+
+def test_copy_as_python_opens_the_same_table_and_gives_the_same_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = duckdb_file(tmp_path)
+    at = count_in_database(app_with({"crm": {"url": url, "tables": ["contacts"]}}))
+    at.switch_page("pages/segments.py").run()
+    code = next(c.value for c in at.code if "sources.open_remote" in c.value)
+    assert 'resolve_address("secrets:crm")' in code and 'table="contacts"' in code
+    # Run it the way an analyst would: in a folder whose secrets file names the same database.
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text(
+        f'[connections.crm]\nurl = "{url}"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(code, "copied.py", "exec"), namespace)  # the app's own generated code
+    table = namespace["result"].table.to_pandas().set_index("Lead Source")
+    assert table.loc["Webinar", "contacts"] == 40 and table.loc["Webinar", "customers"] == 12
+    assert namespace["result"].overall.contacts == 125

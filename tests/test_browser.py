@@ -33,11 +33,11 @@ BAR_LABELS = ("30.0% strong", "5.0% poor", "strong ≥ 20%", "moderate ≥ 10%",
 
 
 @contextlib.contextmanager
-def _serve(log_dir: Path):
+def _serve(log_dir: Path, *extra: str):
     """``streamlit run app.py`` on a free local port; yields its URL, stops it afterwards."""
     port = free_port()
     try:
-        process = start_server(port, log_dir / "server.log")
+        process = start_server(port, log_dir / "server.log", *extra)
     except RuntimeError as error:
         pytest.fail(str(error))
     try:
@@ -334,5 +334,52 @@ def test_a_deep_link_as_a_fresh_servers_first_request_goes_through_the_app(brows
             titles = ["Segments", "Data", "Trends", "Compare", "Guide"]
             expect(links).to_have_text([re.compile(f"{title}$") for title in titles])
             expect(tab.locator('[data-testid="stSidebar"]')).to_contain_text("Web sessions")
+        finally:
+            context.close()
+
+
+def test_a_postgres_table_is_counted_in_place_and_charted(browser, postgres, tmp_path):
+    """Data -> Connect to a database, with the server's secrets file naming a real PostgreSQL."""
+    import polars as pl
+    from engines import write_postgres
+    from playwright.sync_api import expect
+
+    with open(_crm_export(tmp_path / "crm.csv"), encoding="utf-8-sig", newline="") as handle:
+        write_postgres(postgres, pl.DataFrame(list(csv.DictReader(handle))), "browser_leads")
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        f'[connections.warehouse]\nurl = "{postgres.address}"\ntables = ["browser_leads"]\n',
+        encoding="utf-8",
+    )
+    with _serve(tmp_path, "--secrets.files", str(secrets)) as url:
+        context = browser.new_context(viewport=VIEWPORT)
+        context.set_default_timeout(TIMEOUT_MS)
+        tab = context.new_page()
+        try:
+            tab.goto(url, timeout=30_000)
+            _wait_for_title(tab, "Conversion by segment")
+            _go_to(tab, "Data", "Data")
+            tab.locator('[data-testid="stRadio"]').get_by_text(
+                "Connect to a database", exact=True
+            ).click()
+            _wait_for_idle(tab)
+            expect(tab.locator("body")).to_contain_text("only the per-segment table comes back")
+            tab.get_by_role("button", name="Count in the database").click()
+            _wait_for_title(tab, "Preview of browser_leads (warehouse)")
+            _wait_for_idle(tab)
+            assert _metric(tab, "Rows") == str(CONTACTS)
+            _assert_no_exception(tab)
+            _screenshot(tab, "database.png")
+
+            _go_to(tab, "Segments", "Conversion by segment")
+            assert _metric(tab, "Overall conversion rate") == "20.0%"
+            assert _metric(tab, "Contacts") == str(CONTACTS)
+            bars = _visible_chart(tab)
+            assert bars.count() == 1
+            if bars.locator("svg.marks").count():
+                for label in BAR_LABELS:
+                    expect(bars).to_contain_text(label)
+            _assert_no_exception(tab)
+            _screenshot(tab, "database_segments.png")
         finally:
             context.close()

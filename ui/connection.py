@@ -13,6 +13,7 @@ from the list (or, when allowed, the analyst's own query) are used.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import streamlit as st
@@ -49,7 +50,9 @@ class ContactsDatabase(BaseConnection[str]):
             raise InputError(f"The table '{table}' is not listed for this connection.")
         if query is not None and not self.allows_queries:
             raise InputError("This connection does not allow typed queries; pick a table.")
-        return sources.open_remote(self._instance, table=table, query=query)
+        remote = sources.open_remote(self._instance, table=table, query=query)
+        shown = table if table is not None else "query"
+        return dataclasses.replace(remote, name=f"{shown} ({self._connection_name})")
 
 
 def _sections() -> dict[str, dict]:

@@ -7,6 +7,7 @@ from datetime import date
 
 import streamlit as st
 
+from conversion import codegen
 from conversion.definition import Bands, Definition, OrdersJoin
 from conversion.errors import InputError
 from ui import connection, state
@@ -331,7 +332,8 @@ def database_controls() -> None:
     def open_and_use() -> bool:
         remote = database.remote(table=table, query=query)
         orders = database.remote(table=orders_table) if orders_table else None
-        state.use_dataset(state.database_dataset(key, remote, orders))
+        origin = codegen.Database(name, table, query, orders_table)
+        state.use_dataset(state.database_dataset(key, remote, orders, origin))
         return True
 
     if state.guarded(open_and_use):

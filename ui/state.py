@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 import streamlit as st
 
-from conversion import explore, io, rates, sources
+from conversion import codegen, explore, io, rates, sources
 from conversion.definition import Bands, Definition
 from conversion.errors import InputError
 from conversion.roles import Roles, detect_roles
@@ -56,6 +56,7 @@ class Dataset:
     # for the preview and for detecting roles.
     remote: sources.Remote | None = None
     remote_orders: sources.Remote | None = None
+    database: codegen.Database | None = None  # where the remote tables came from
 
     @property
     def columns(self) -> list[str]:
@@ -221,7 +222,10 @@ REMOTE_SAMPLE_ROWS = 1_000
 
 
 def database_dataset(
-    key: str, remote: sources.Remote, orders: sources.Remote | None = None
+    key: str,
+    remote: sources.Remote,
+    orders: sources.Remote | None = None,
+    origin: codegen.Database | None = None,
 ) -> Dataset:
     """A database table as a dataset: counted where it lives, previewed from its first rows."""
     with st.spinner(f"Reading the first rows of {plain(remote.name)}…"):
@@ -241,6 +245,7 @@ def database_dataset(
         orders=orders_table,
         remote=remote,
         remote_orders=orders,
+        database=origin,
     )
 
 

@@ -481,7 +481,10 @@ def python_box(data: state.Dataset, definition: Definition, sort: str) -> None:
     from conversion import codegen
     from ui import controls
 
-    if data.sample is not None:
+    file_name, orders_file = "", None
+    if data.database is not None:
+        pass  # the code opens the same tables through the secrets file
+    elif data.sample is not None:
         file_name = codegen.sample_file(data.sample.contacts_file)
         orders_file = (
             codegen.sample_file(data.sample.orders_file) if data.sample.orders_file else None
@@ -495,6 +498,7 @@ def python_box(data: state.Dataset, definition: Definition, sort: str) -> None:
             codegen.python_code(
                 definition,
                 file_name=file_name,
+                database=data.database,
                 orders_file=orders_file,
                 bands=controls.safe_bands(),
                 sheet=data.contacts.sheet,
