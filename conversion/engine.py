@@ -275,7 +275,7 @@ def classify(frame: nw.LazyFrame, d: Definition) -> nw.LazyFrame:
     else:
         assert converted_date is not None
         if d.as_of is None:
-            frame = _with_latest_date(frame, d)
+            frame = with_latest_date(frame, d)
             as_of = nw.col(AS_OF)
         else:
             as_of = nw.lit(d.as_of, dtype=nw.Date)
@@ -311,7 +311,7 @@ def classify(frame: nw.LazyFrame, d: Definition) -> nw.LazyFrame:
     )
 
 
-def _with_latest_date(frame: nw.LazyFrame, d: Definition) -> nw.LazyFrame:
+def with_latest_date(frame: nw.LazyFrame, d: Definition) -> nw.LazyFrame:
     """The default as-of date on every row: the latest contact or conversion date.
 
     Rows left out for having no id do not move it. polars, DuckDB and PostgreSQL evaluate the

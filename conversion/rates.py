@@ -479,14 +479,6 @@ def _order_rows(
     )
 
 
-def _latest_date(contact_date: pl.Expr, converted_date: pl.Expr, d: Definition) -> pl.Expr:
-    """The default as-of date for time to convert, as ``engine.classify`` takes it."""
-    if d.id is not None:
-        known = pl.col(_ID).is_not_null()
-        contact_date, converted_date = contact_date.filter(known), converted_date.filter(known)
-    return pl.max_horizontal(contact_date.max(), converted_date.max())
-
-
 def _orders_dated(d: Definition) -> bool:
     return d.orders is not None and d.orders.orders_date is not None
 
@@ -974,13 +966,11 @@ def time_to_convert(
         ).collect()
         _raise_on_bad_values(tallies, checks, contacts, order_checks, orders)
     contact_date, converted_date = pl.col(_CONTACT_DATE), pl.col(_CONVERTED_DATE)
-    latest = (
-        pl.lit(timing.as_of, dtype=pl.Date)
-        if timing.as_of is not None
-        else _latest_date(contact_date, converted_date, timing)
-    )
     # Evaluated once over all contacts, before any filter or grouping.
-    frame = frame.with_columns(latest.alias(_AS_OF))
+    if timing.as_of is not None:
+        frame = frame.with_columns(pl.lit(timing.as_of, dtype=pl.Date).alias(_AS_OF))
+    else:
+        frame = nw.to_native(engine.with_latest_date(nw.from_native(frame), timing))
     as_of = pl.col(_AS_OF)
     flag = pl.col(_FLAG).fill_null(False) if timing.converted else pl.lit(True)
     event = flag & converted_date.is_not_null() & (converted_date <= as_of)
