@@ -322,9 +322,12 @@ def _count_remote(args: argparse.Namespace, definition: Definition) -> Counts:
     from conversion import sources
 
     if args.source is None:
-        if args.contacts is None:
+        if args.contacts is None and args.engine == "spark" and (args.table or args.query):
+            address = "spark"  # a table in Spark's catalog, or Spark SQL over files
+        elif args.contacts is None:
             raise InputError("--engine needs a file to read, or --source.")
-        address = args.contacts
+        else:
+            address = args.contacts
     elif args.contacts is not None:
         raise InputError("Give either a contacts file or --source, not both.")
     else:

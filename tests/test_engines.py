@@ -324,6 +324,11 @@ def test_the_command_line_reads_a_parquet_file_on_duckdb_and_spark(spark, tmp_pa
         out = cli("rates", str(path), "--engine", kind, "--spark-master", "local[1]", *flags)
         assert out.returncode == 0, out.stderr
         assert out.stdout == on_file.stdout, kind
+    # No file argument: a Spark SQL query (here over the same Parquet file) or a catalog table.
+    query = f"select * from parquet.`{path}`"
+    out = cli("rates", "--engine", "spark", "--query", query, "--spark-master", "local[1]", *flags)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == on_file.stdout
 
 
 def test_the_python_api_counts_an_engine_table_where_it_lives(spark) -> None:
