@@ -335,16 +335,11 @@ def _count_remote(args: argparse.Namespace, definition: Definition) -> Counts:
     if args.orders is not None:
         raise InputError("With --source, give the orders as --orders-table or --orders-query.")
 
-    def open_(table: str | None, query: str | None) -> sources.Remote:
-        return sources.open_remote(
-            address, table=table, query=query, engine_name=args.engine,
-            spark_master=args.spark_master,
-        )  # fmt: skip
-
-    contacts = open_(args.table, args.query)
+    connection = sources.connect(address, engine_name=args.engine, spark_master=args.spark_master)
+    contacts = connection.open(table=args.table, query=args.query)
     orders = None
     if args.orders_table is not None or args.orders_query is not None:
-        orders = open_(args.orders_table, args.orders_query)
+        orders = connection.open(table=args.orders_table, query=args.orders_query)
     return sources.count(contacts, definition, orders)
 
 

@@ -130,6 +130,51 @@ def engine_of(address: str, engine_name: str | None = None) -> str:
     )
 
 
+class Connection:
+    """An open connection to one engine, from which tables (and queries) are opened.
+
+    Tables opened from the same connection can be joined (contacts with orders). Whoever opens
+    a connection owns it: the CLI for one run, the app for one session — never shared between
+    sessions, since a DuckDB connection must not serve two threads at once.
+    """
+
+    def __init__(self, address: str, engine_name: str, native: Any, shown: str) -> None:
+        self.address, self.engine, self.native, self.shown = address, engine_name, native, shown
+
+    def open(self, *, table: str | None = None, query: str | None = None) -> Remote:
+        """A table (or the result of a query) on this engine, without reading its rows."""
+        if table is not None and query is not None:
+            raise InputError("Give either a table or a query, not both.")
+        try:
+            frame = _OPENERS[self.engine](self, table, query)
+        except InputError:
+            raise
+        except Exception as error:  # driver errors: no such table, bad SQL, lost connection
+            raise InputError(
+                f"Could not open {what(table, query)} on {self.shown}: {_first_line(error)}"
+            ) from None
+        return Remote(nw.from_native(frame), self.engine, f"{what(table, query)} on {self.shown}")
+
+
+def connect(
+    address: str, *, engine_name: str | None = None, spark_master: str | None = None
+) -> Connection:
+    """Connect to the engine an address names (see ``engine_of``); nothing is read yet.
+
+    ``address`` is a ``postgresql://`` or ``duckdb://`` address, or with ``engine_name``
+    ``"duckdb"`` or ``"spark"`` a Parquet or CSV file (or folder) that engine reads itself.
+    """
+    kind = engine_of(address, engine_name)
+    shown = describe_address(address)
+    try:
+        native = _CONNECTORS[kind](address, spark_master)
+    except InputError:
+        raise
+    except Exception as error:  # connection refused, unknown host, bad credentials
+        raise InputError(f"Could not connect to {shown}: {_first_line(error)}") from None
+    return Connection(address, kind, native, shown)
+
+
 def open_remote(
     address: str,
     *,
@@ -138,29 +183,9 @@ def open_remote(
     engine_name: str | None = None,
     spark_master: str | None = None,
 ) -> Remote:
-    """Open a table (or the result of a query) where it lives, without reading its rows.
-
-    ``address`` is a ``postgresql://`` or ``duckdb://`` address, or with ``engine_name``
-    ``"duckdb"`` or ``"spark"`` a Parquet or CSV file (or folder) that engine reads itself.
-    """
-    kind = engine_of(address, engine_name)
-    if table is not None and query is not None:
-        raise InputError("Give either a table or a query, not both.")
-    shown = describe_address(address)
-    try:
-        if kind == "postgresql":
-            frame, name = _postgres(address, table, query), shown
-        elif kind == "duckdb":
-            frame, name = _duckdb(address, table, query), shown
-        else:
-            frame, name = _spark(address, table, query, spark_master), shown
-    except InputError:
-        raise
-    except Exception as error:  # driver errors: connection refused, no such table, bad SQL
-        raise InputError(
-            f"Could not open {what(table, query)} on {shown}: {_first_line(error)}"
-        ) from None
-    return Remote(nw.from_native(frame), kind, f"{what(table, query)} on {name}")
+    """``connect(address).open(table=..., query=...)`` in one call."""
+    connection = connect(address, engine_name=engine_name, spark_master=spark_master)
+    return connection.open(table=table, query=query)
 
 
 def what(table: str | None, query: str | None) -> str:
@@ -181,47 +206,47 @@ def _need(table: str | None, query: str | None) -> None:
         raise InputError("Say which table to count (--table NAME) or give a query (--query SQL).")
 
 
-def _postgres(address: str, table: str | None, query: str | None) -> Any:
+def _connect_postgres(address: str, _master: str | None) -> Any:
     import ibis
 
-    _need(table, query)
     parts = urlsplit(address)
-    connection = ibis.postgres.connect(
+    return ibis.postgres.connect(
         host=parts.hostname or None,
         port=parts.port or None,
         user=parts.username or None,
         password=parts.password or None,
         database=parts.path.lstrip("/") or None,
     )
+
+
+def _open_postgres(connection: Connection, table: str | None, query: str | None) -> Any:
+    _need(table, query)
     if query is not None:
-        return connection.sql(query)
+        return connection.native.sql(query)
     schema, _, name = table.rpartition(".")  # type: ignore[union-attr]
-    return connection.table(name, database=schema or None)
+    return connection.native.table(name, database=schema or None)
 
 
-_DUCKDB: dict[str, Any] = {}  # one connection per database, so a contacts and an orders table join
-
-
-def _duckdb_connection(path: str) -> Any:
+def _connect_duckdb(address: str, _master: str | None) -> Any:
     import duckdb
 
-    if path not in _DUCKDB:
-        _DUCKDB[path] = duckdb.connect(path, read_only=path != ":memory:")
-    return _DUCKDB[path]
+    if address.startswith("duckdb:"):
+        parts = urlsplit(address)
+        path = (parts.netloc + parts.path) or ":memory:"
+        return duckdb.connect(path, read_only=path != ":memory:")
+    return duckdb.connect()  # for a file DuckDB scans itself
 
 
-def _duckdb(address: str, table: str | None, query: str | None) -> Any:
+def _open_duckdb(connection: Connection, table: str | None, query: str | None) -> Any:
+    native, address = connection.native, connection.address
     if address.startswith("duckdb:"):
         _need(table, query)
-        parts = urlsplit(address)
-        connection = _duckdb_connection((parts.netloc + parts.path) or ":memory:")
-        return connection.sql(query) if query is not None else connection.table(table)
+        return native.sql(query) if query is not None else native.table(table)
     # A file: DuckDB scans it itself; a query sees it as the view "contacts".
-    connection = _duckdb_connection(":memory:")
     reader = "read_parquet" if _is_parquet(address) else "read_csv"
     target = f"{address.rstrip('/')}/**/*.parquet" if Path(address).is_dir() else address
-    connection.sql(f"select * from {reader}(?)", params=[target]).create_view(FILE_VIEW)
-    return connection.sql(query) if query is not None else connection.table(FILE_VIEW)
+    native.sql(f"select * from {reader}(?)", params=[target]).create_view(FILE_VIEW)
+    return native.sql(query) if query is not None else native.table(FILE_VIEW)
 
 
 def _is_parquet(path: str) -> bool:
@@ -243,8 +268,12 @@ def spark_session(master: str | None = None) -> Any:
     return builder.getOrCreate()
 
 
-def _spark(address: str, table: str | None, query: str | None, master: str | None) -> Any:
-    session = spark_session(master)
+def _connect_spark(_address: str, master: str | None) -> Any:
+    return spark_session(master)
+
+
+def _open_spark(connection: Connection, table: str | None, query: str | None) -> Any:
+    session, address = connection.native, connection.address
     if address in ("", "spark", "spark:"):
         _need(table, query)
         return session.sql(query) if query is not None else session.table(table)
@@ -255,6 +284,10 @@ def _spark(address: str, table: str | None, query: str | None, master: str | Non
         frame = session.read.csv(address, header=True)
     frame.createOrReplaceTempView(FILE_VIEW)
     return session.sql(query) if query is not None else frame
+
+
+_CONNECTORS = {"postgresql": _connect_postgres, "duckdb": _connect_duckdb, "spark": _connect_spark}
+_OPENERS = {"postgresql": _open_postgres, "duckdb": _open_duckdb, "spark": _open_spark}
 
 
 # Reading typed columns --------------------------------------------------------------------

@@ -137,7 +137,7 @@ def load(kind: str, frame: pl.DataFrame, name: str, *, postgres: Postgres | None
          spark: object = None) -> sources.Remote:  # fmt: skip
     """Put a typed polars table on an engine and open it there as a Remote."""
     if kind == "duckdb":
-        connection = sources._duckdb_connection(":memory:")
+        connection = _duckdb()
         connection.register(name, frame.to_arrow())
         return sources.Remote(nw.from_native(connection.table(name)), "duckdb", name)
     if kind == "postgresql":
@@ -149,6 +149,18 @@ def load(kind: str, frame: pl.DataFrame, name: str, *, postgres: Postgres | None
         native = spark.createDataFrame(frame.rows(), schema=spark_schema(frame))  # type: ignore[attr-defined]
         return sources.Remote(nw.from_native(native), "spark", name)
     raise ValueError(kind)
+
+
+_DUCKDB: list = []
+
+
+def _duckdb():
+    """One in-memory DuckDB for the test session, so its tables can be joined."""
+    import duckdb
+
+    if not _DUCKDB:
+        _DUCKDB.append(duckdb.connect())
+    return _DUCKDB[0]
 
 
 def write_postgres(server: Postgres, frame: pl.DataFrame, name: str) -> None:

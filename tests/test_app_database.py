@@ -103,9 +103,9 @@ def test_queries_are_offered_only_when_the_operator_allows_them(tmp_path: Path) 
 def test_a_database_that_cannot_be_reached_gives_a_message(tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.duckdb"
     at = app_with({"crm": {"url": f"duckdb:///{missing}", "tables": ["contacts"]}})
-    at.button(key="db_go").click().run()
     assert not at.exception
-    assert at.error and "Could not open table contacts" in at.error[0].value
+    assert at.error and "Could not connect to duckdb:///" in at.error[0].value.replace("\\", "")
+    assert not at.button  # nothing to count until the connection works
 
 
 def test_copy_as_python_opens_the_same_table_and_gives_the_same_numbers(

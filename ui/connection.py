@@ -23,14 +23,14 @@ from conversion import sources
 from conversion.errors import InputError
 
 
-class ContactsDatabase(BaseConnection[str]):
+class ContactsDatabase(BaseConnection[sources.Connection]):
     """A database (PostgreSQL or DuckDB) that counts contacts where they are."""
 
     @classmethod
     def scope(cls) -> str:  # one connection per session: no analyst shares another's cursor
         return "session"
 
-    def _connect(self, **kwargs: Any) -> str:
+    def _connect(self, **kwargs: Any) -> sources.Connection:
         settings = {**self._secrets.to_dict(), **kwargs}
         url = settings.get("url")
         if not isinstance(url, str) or not url:
@@ -39,18 +39,18 @@ class ContactsDatabase(BaseConnection[str]):
         listed = settings.get("tables", [])
         self.tables = [str(t) for t in listed] if isinstance(listed, (list, tuple)) else []
         self.allows_queries = settings.get("allow_queries", False) is True
-        return url
+        return sources.connect(url)
 
     @property
     def shown_address(self) -> str:
-        return sources.describe_address(self._instance)
+        return self._instance.shown
 
     def remote(self, *, table: str | None = None, query: str | None = None) -> sources.Remote:
         if table is not None and table not in self.tables:
             raise InputError(f"The table '{table}' is not listed for this connection.")
         if query is not None and not self.allows_queries:
             raise InputError("This connection does not allow typed queries; pick a table.")
-        remote = sources.open_remote(self._instance, table=table, query=query)
+        remote = self._instance.open(table=table, query=query)
         shown = table if table is not None else "query"
         return dataclasses.replace(remote, name=f"{shown} ({self._connection_name})")
 
