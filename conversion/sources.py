@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from conversion.rates import Counts
 
 ENGINES = ("duckdb", "postgresql", "spark")
+ENGINE_NAMES = {"duckdb": "DuckDB", "postgresql": "PostgreSQL", "spark": "Spark"}
 SECRETS_FILE = Path(".streamlit/secrets.toml")
 FILE_VIEW = "contacts"  # what a --query calls a file opened on DuckDB or Spark
 _BAD_FLAG = "__cbs_bad_flag"
@@ -153,7 +154,11 @@ class Connection:
             raise InputError(
                 f"Could not open {what(table, query)} on {self.shown}: {_first_line(error)}"
             ) from None
-        return Remote(nw.from_native(frame), self.engine, f"{what(table, query)} on {self.shown}")
+        if table is None and query is None:  # a file the engine reads itself
+            name = f"{self.shown} (read by {ENGINE_NAMES[self.engine]})"
+        else:
+            name = f"{what(table, query)} on {self.shown}"
+        return Remote(nw.from_native(frame), self.engine, name)
 
 
 def connect(
@@ -324,7 +329,8 @@ def _date(column: str, dtype: Any, name: str) -> nw.Expr:
         return nw.col(column).dt.date()
     raise InputError(
         f"Column '{column}' in {name} is {dtype}, not a date. Convert it where the data are, "
-        f'for example --query "select *, cast({column} as date) as {column}_day from ...", '
+        f'for example --query "select *, cast({column} as date) as {column}_day from ..." '
+        "(for day-first or other text, the engine's strptime or to_date with the format), "
         "and use the new column."
     )
 

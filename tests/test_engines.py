@@ -350,3 +350,35 @@ def test_the_python_api_counts_an_engine_table_where_it_lives(spark) -> None:
         rates_there = conversion.by_segment(native, "source", **options)
         assert rates_there.table.to_dicts() == on_file.table.to_dicts()
         assert rates_there.cohorts().to_dicts() == on_file.cohorts().to_dicts()
+
+
+def test_day_first_text_dates_on_duckdb_are_refused_then_parsed_in_the_query() -> None:
+    """An export with day-first text dates: DuckDB keeps them as text, and the message says how
+    to parse them where the data are; parsed in --query, the counts equal the file's."""
+    sample = SAMPLES["b2b"]
+    flags = ["--segment", "lead_source", "--id", "lead_id", "--window-days", "90",
+             "--key", "lead_id", "--format", "csv"]  # fmt: skip
+    on_file = cli("rates", str(sample.contacts_path), "--contact-date", "created",
+                  "--orders", str(sample.orders_path),
+                  "--orders-date", "won_date", *flags)  # fmt: skip
+    assert on_file.returncode == 0, on_file.stderr
+
+    refused = cli("rates", str(sample.contacts_path), "--engine", "duckdb",
+                  "--contact-date", "created", "--orders-query",
+                  f"select * from read_csv('{sample.orders_path}')",
+                  "--orders-date", "won_date", *flags)  # fmt: skip
+    assert refused.returncode == 2
+    assert "'created' in " in refused.stderr and "not a date" in refused.stderr
+    assert "strptime" in refused.stderr and "Traceback" not in refused.stderr
+
+    day = "strptime({}, '%d-%m-%Y %H:%M')::date"
+    parsed = cli(
+        "rates", str(sample.contacts_path), "--engine", "duckdb", "--contact-date", "created_day",
+        "--query", f"select *, {day.format('created')} as created_day from contacts",
+        "--orders-query",
+        f"select lead_id, {day.format('won_date')} as won_day "
+        f"from read_csv('{sample.orders_path}')",
+        "--orders-date", "won_day", *flags,
+    )  # fmt: skip
+    assert parsed.returncode == 0, parsed.stderr
+    assert parsed.stdout == on_file.stdout
