@@ -5,10 +5,11 @@ wrapped by narwhals. ``count`` reads its typed columns into the row frame that
 ``conversion.engine`` takes, runs the engine's steps there and brings back only the small
 per-segment summary; statistics and charts then work exactly as for a file.
 
-Connection addresses never carry a password: PostgreSQL takes it from ``PGPASSWORD``,
-``~/.pgpass`` or a secrets file, so it stays out of shell history and out of the repository.
+An address typed on the command line never carries a password: PostgreSQL takes it from
+``PGPASSWORD``, ``~/.pgpass`` or the secrets file, so it stays out of shell history and out of
+the repository; what is shown of an address never includes it.
 
-    >>> describe_address("postgresql://analyst@db.internal:5432/crm")
+    >>> describe_address("postgresql://analyst:s3cret@db.internal:5432/crm")
     'postgresql://analyst@db.internal:5432/crm'
 """
 
@@ -39,7 +40,6 @@ ENGINE_NAMES = {"duckdb": "DuckDB", "postgresql": "PostgreSQL", "spark": "Spark"
 SECRETS_FILE = Path(".streamlit/secrets.toml")
 FILE_VIEW = "contacts"  # what a --query calls a file opened on DuckDB or Spark
 _BAD_FLAG = "__cbs_bad_flag"
-_PRESENT = "__cbs_src_present"
 
 
 @dataclass(frozen=True)
