@@ -19,11 +19,14 @@ if definition.pre_aggregated or not definition.contact_date:
     )
     st.stop()
 
+# Weeks are cut on files only; a database counts months and quarters where it lives.
+periods = ["month", "week", "quarter"] if data.remote is None else ["month", "quarter"]
+if st.session_state.get("period") not in (None, *periods):
+    st.session_state["period"] = "month"
 left, right = st.columns([1, 3])
 with left:
     period = st.segmented_control(
-        "Cohort", ["month", "week", "quarter"], key="period", required=True,
-        persist_state="session",
+        "Cohort", periods, key="period", required=True, persist_state="session",
     ) or "month"  # fmt: skip
 with right:
     options = ["Overall", *[s for s in definition.segments if s != definition.contact_date]]

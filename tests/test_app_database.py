@@ -127,3 +127,36 @@ def test_copy_as_python_opens_the_same_table_and_gives_the_same_numbers(
     table = namespace["result"].table.to_pandas().set_index("Lead Source")
     assert table.loc["Webinar", "contacts"] == 40 and table.loc["Webinar", "customers"] == 12
     assert namespace["result"].overall.contacts == 125
+
+
+def test_trends_run_in_the_database_and_say_what_needs_a_file(tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_engines import typed
+
+    from conversion import io, rates
+    from conversion.samples import SAMPLES
+
+    sample = SAMPLES["newsletter"]
+    d = sample.definition
+    path = tmp_path / "newsletter.duckdb"
+    with duckdb.connect(str(path)) as connection:
+        rows = typed(io.load(sample.contacts_path), [d.contact_date, d.converted_date])
+        connection.register("rows", rows.to_arrow())
+        connection.execute("create table signups as select * from rows")
+    at = count_in_database(
+        app_with({"crm": {"url": f"duckdb:///{path}", "tables": ["signups"]}}), "signups"
+    )
+    # The roles the app suggests from the first rows are the sample's own.
+    definition = at.session_state["definition"]
+    assert (definition.id, definition.contact_date) == ("contact_id", "signup_date")
+    at.switch_page("pages/trends.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.get("segmented_control")[0].options == ["month", "quarter"]
+    cohort_table = at.dataframe[0].value
+    overall = definition.with_changes(segments=())  # the page's default lines: Overall
+    want, _ = rates.cohort_tables(io.load(sample.contacts_path), overall, period="month")
+    assert cohort_table["contacts"].tolist() == want["contacts"].to_list()
+    assert cohort_table["customers"].tolist() == want["customers"].to_list()
+    assert any("works on files only" in i.value for i in at.info)
