@@ -13,9 +13,10 @@ the row frame on, every engine runs exactly this code:
 as-of) → ``summarise`` (one group-by per segment combination and status).
 
 Only operations that every engine supports in the same way are used: no ordered aggregations
-(the earliest row per id is found with an integer ``min`` over a rank), no window over the
-whole table (the default as-of date comes from a one-row cross join, which Spark broadcasts),
-boolean tallies summed as 0/1 integers, date arithmetic as comparisons with ``offset_by``.
+(the earliest row per id is found with an integer ``min`` over a rank), boolean tallies summed
+as 0/1 integers, date arithmetic as comparisons with ``offset_by``. The one place that asks which
+engine it runs on is the default as-of date: a whole-table maximum everywhere but on Spark,
+where it is a one-row aggregate cross-joined back (see ``with_latest_date``).
 """
 
 from __future__ import annotations
@@ -186,13 +187,14 @@ def join_orders(
     """
     join = d.orders
     assert join is not None
+    all_orders = orders  # unreadable values count in every row, keyed or not
     orders = orders.filter(~nw.col(KEY).is_null())
     if join.orders_date is None:
         keys = orders.select(KEY).unique().with_columns(nw.lit(True).alias(ORDERED))
         joined = contacts.join(keys, on=KEY, how="left").with_columns(
             nw.col(ORDERED).fill_null(False)
         )
-        return _with_order_tallies(joined, orders, bad)
+        return _with_order_tallies(joined, all_orders, bad)
 
     dated = d.contact_date is not None
     # Contacts are matched to orders by key and contact date: a contact has no row number in
@@ -239,9 +241,9 @@ def join_orders(
     joined = (
         contacts.join(per_key, on=on, how="left")
         .with_columns(nw.col(ORDERED).fill_null(False), nw.col(ORDER_BEFORE).fill_null(False))
-        .drop([c for c in on[1:]] + ([converted] if d.converted_date else []))
+        .drop([*on[1:], *([converted] if d.converted_date else [])])
     )
-    return _with_order_tallies(joined, orders, bad)
+    return _with_order_tallies(joined, all_orders, bad)
 
 
 def _with_order_tallies(
@@ -355,7 +357,7 @@ def summarise(
     return frame.group_by(*d.segments, STATUS).agg(*tallies)
 
 
-def fetch(frame: nw.LazyFrame, tallies: Sequence[str] = ()):
+def fetch(frame: nw.LazyFrame):
     """Run the query on its engine and bring back the (small) result as a polars DataFrame.
 
     Counts come back as 64-bit integers whatever width the engine used; the default as-of date
@@ -367,7 +369,7 @@ def fetch(frame: nw.LazyFrame, tallies: Sequence[str] = ()):
     casts = [
         pl.col(c).cast(pl.Int64)
         for c in out.columns
-        if (c.startswith(TALLY) and c != TALLY + "as_of") or c in tallies
+        if c.startswith(TALLY) and c != TALLY + "as_of"
     ]
     if TALLY + "as_of" in out.columns:
         casts.append(pl.col(TALLY + "as_of").cast(pl.Date))

@@ -1110,3 +1110,14 @@ def test_web_sessions_sample_other_visitors_are_5_of_18():
         scan_sample("web_sessions.csv"), Definition(segments=("visitor_type",), converted="revenue")
     )
     assert cells(counts)[("Other",)] == (18, 5)
+
+
+def test_an_unreadable_order_date_is_reported_even_in_a_row_without_a_key():
+    contacts = frame({"id": ["a", "b"], "source": ["Ads", "Web"], "signed": ["2025-01-01"] * 2})
+    orders = frame({"id": ["a", "", "b"], "on": ["2025-01-05", "soon", "2025-01-09"]})
+    definition = Definition(
+        segments=("source",), id="id", contact_date="signed",
+        orders=OrdersJoin("id", orders_date="on"),
+    )  # fmt: skip
+    with pytest.raises(InputError, match=r"'on' in the orders table has 1 value .*'soon'"):
+        count(contacts, definition, orders)
