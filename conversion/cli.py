@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import polars as pl
 
-from conversion import io, stats
+from conversion import io, sources, stats
 from conversion.definition import BAND_PRESETS, Bands, Definition, OrdersJoin
 from conversion.errors import InputError
 from conversion.rates import Counts, count_tables
@@ -199,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     remote.add_argument("--orders-query", metavar="SQL", help="orders query, same source")
     remote.add_argument(
         "--engine",
-        choices=("duckdb", "postgresql", "spark"),
+        choices=sources.ENGINES,
         help="engine (default: from the address)",
     )
     remote.add_argument(
@@ -319,8 +319,6 @@ def run_rates(args: argparse.Namespace) -> tuple[Counts, pl.DataFrame, stats.Ove
 
 def _count_remote(args: argparse.Namespace, definition: Definition) -> Counts:
     """Count where the data are: a database table or query, or a file read by DuckDB or Spark."""
-    from conversion import sources
-
     if args.source is None:
         if args.contacts is None and args.engine == "spark" and (args.table or args.query):
             address = "spark"  # a table in Spark's catalog, or Spark SQL over files

@@ -146,17 +146,12 @@ def count(
     [('Ads', 2, 1), ('Web', 1, 1)]
     """
     schema = contacts.collect_schema()
-    _check_columns(schema.names(), _contact_columns(definition), source)
-    _check_segment_names(definition, source)
+    read_orders = orders is not None and not definition.pre_aggregated
+    orders_columns = orders.collect_schema().names() if read_orders else None  # type: ignore[union-attr]
+    check_definition(schema.names(), definition, source, orders_columns, orders_source)
     if definition.pre_aggregated:
         return _count_pre_aggregated(contacts, definition, source)
-    _check_evidence(definition, orders)
-    orders_frame = None
-    if orders is not None and definition.orders is not None:
-        join = definition.orders
-        wanted = [join.right_key] + ([join.orders_date] if join.orders_date else [])
-        _check_columns(orders.collect_schema().names(), wanted, orders_source)
-        orders_frame = orders
+    orders_frame = orders if definition.orders is not None else None
 
     formats = _date_formats(contacts, definition, source)
     while True:
@@ -545,6 +540,18 @@ def _raise_on_bad_values(
             raise InputError(_bad_value_message(frame, check))
 
 
+def flag_values_message(
+    column: str, source: str, counted: Sequence[tuple[object, int]], more: str = ""
+) -> str:
+    """What to say about flag values that are not yes/no-like (``counted``: value, rows)."""
+    listed = ", ".join(f"'{value}' ({n(int(rows), 'row')})" for value, rows in counted)
+    return (
+        f"Column '{column}' in {source} has values that are not yes/no-like: {listed}{more}. "
+        "Name the values that mean a customer with --customer-value (every other value then "
+        "counts as not a customer), or pick another column."
+    )
+
+
 def _bad_value_message(frame: pl.LazyFrame, check: _Check) -> str:
     """Say which values could not be read, with counts or row numbers, and what to do."""
     bad_rows = frame.with_row_index("__cbs_row", offset=1).filter(check.expr)
@@ -555,13 +562,8 @@ def _bad_value_message(frame: pl.LazyFrame, check: _Check) -> str:
             .sort(["n", check.column], descending=[True, False])
             .collect()
         )
-        listed = ", ".join(f"'{v}' ({n(c, 'row')})" for v, c in values.head(8).iter_rows())
         more = f" and {values.height - 8} more" if values.height > 8 else ""
-        return (
-            f"Column '{check.column}' in {check.source} has values that are not yes/no-like: "
-            f"{listed}{more}. Name the values that mean a customer with --customer-value "
-            "(every other value then counts as not a customer), or pick another column."
-        )
+        return flag_values_message(check.column, check.source, values.head(8).rows(), more)
     examples = bad_rows.select("__cbs_row", check.column).head(5).collect()
     total = bad_rows.select(pl.len()).collect().item()
     listed = "; ".join(f"row {row}: '{value}'" for row, value in examples.iter_rows())

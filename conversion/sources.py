@@ -434,7 +434,7 @@ def count(
 
 def _bad_flags(remote: Remote, d: Definition, fetch: Callable[[nw.LazyFrame], pl.DataFrame]) -> str:
     """Name the flag values that are not yes/no-like: counted where the data are, top 8."""
-    from conversion.rates import n
+    from conversion.rates import flag_values_message
 
     assert d.converted is not None
     flag = _flag(d.converted, remote.frame.collect_schema()[d.converted], d.customer_values)
@@ -446,13 +446,8 @@ def _bad_flags(remote: Remote, d: Definition, fetch: Callable[[nw.LazyFrame], pl
         .sort("n", "value", descending=[True, False])
         .head(9)
     )
-    listed = ", ".join(f"'{v}' ({n(int(c), 'row')})" for v, c in values.head(8).iter_rows())
     more = " and more" if values.height > 8 else ""
-    return (
-        f"Column '{d.converted}' in {remote.name} has values that are not yes/no-like: "
-        f"{listed}{more}. Name the values that mean a customer with --customer-value "
-        "(every other value then counts as not a customer), or pick another column."
-    )
+    return flag_values_message(d.converted, remote.name, values.head(8).rows(), more)
 
 
 def cohorts(
