@@ -38,15 +38,19 @@ def on_ci() -> bool:
     return bool(os.environ.get("CI", "").strip())
 
 
+def unavailable(message: str) -> None:
+    """Skip the test for a missing program or package; fail instead on CI."""
+    if on_ci():
+        pytest.fail(f"{message}; CI is set, so this is an error, not a skip.", pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def browser_requirements() -> str:
     """The Chromium path; skips the test when something is missing, fails instead on CI."""
     missing = missing_browser_requirements()
     if missing:
-        message = "browser tests need " + " and ".join(missing)
-        if on_ci():
-            pytest.fail(f"{message}; CI is set, so this is an error, not a skip.", pytrace=False)
-        pytest.skip(message)
+        unavailable("browser tests need " + " and ".join(missing))
     path = chromium_path()
     assert path is not None
     return path

@@ -13,7 +13,6 @@ import glob
 import importlib.util
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -22,21 +21,13 @@ from typing import TYPE_CHECKING
 import narwhals as nw
 import polars as pl
 import pytest
+from conftest import unavailable
+from serving import free_port
 
 from conversion import sources
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-
-def on_ci() -> bool:
-    return bool(os.environ.get("CI", "").strip())
-
-
-def unavailable(message: str) -> None:
-    if on_ci():
-        pytest.fail(f"{message}; CI is set, so this is an error, not a skip.", pytrace=False)
-    pytest.skip(message)
 
 
 def postgres_bin(name: str) -> str | None:
@@ -45,12 +36,6 @@ def postgres_bin(name: str) -> str | None:
         return found
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     return candidates[-1] if candidates else None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Postgres:

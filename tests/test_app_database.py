@@ -130,9 +130,6 @@ def test_copy_as_python_opens_the_same_table_and_gives_the_same_numbers(
 
 
 def test_trends_run_in_the_database_and_say_what_needs_a_file(tmp_path: Path) -> None:
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
     from test_engines import typed
 
     from conversion import io, rates

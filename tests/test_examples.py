@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import on_ci
+from conftest import unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -31,10 +31,7 @@ def require(*modules: str) -> None:
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if not missing:
         return
-    message = f"running the example notebooks needs {', '.join(missing)}"
-    if on_ci():
-        pytest.fail(f"{message}; CI is set, so this is an error, not a skip.", pytrace=False)
-    pytest.skip(message)
+    unavailable(f"running the example notebooks needs {', '.join(missing)}")
 
 
 @pytest.fixture
