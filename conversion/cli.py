@@ -23,7 +23,7 @@ from conversion.definition import BAND_PRESETS, Bands, Definition, OrdersJoin
 from conversion.errors import InputError
 from conversion.rates import Counts, count_tables
 from conversion.report import export_table
-from conversion.roles import detect_roles, parse_customer_values
+from conversion.roles import complete_definition, detect_roles, parse_customer_values
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -102,8 +102,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="pre-aggregated input: the customers count column",
     )
 
-    counting = rates.add_argument_group("how to count")
+    counting = rates.add_argument_group(
+        "how to count (roles not given are detected as the app detects them, each named in a "
+        "note on stderr)"
+    )
     counting.add_argument("--id", metavar="COL", help="contact id: count unique contacts")
+    counting.add_argument(
+        "--no-id", action="store_true", help="count rows, even when a column looks like an id"
+    )
+    counting.add_argument(
+        "--no-detect",
+        action="store_true",
+        help="use only the roles given here: detect no id, flag or dates",
+    )
     counting.add_argument("--contact-date", metavar="COL", help="date the contact was made")
     counting.add_argument(
         "--window-days",
@@ -168,9 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     output = rates.add_argument_group("input and output")
-    output.add_argument("--sheet", metavar="NAME", help="Excel sheet (default: the first)")
+    _reading_arguments(output)
     output.add_argument(
-        "--delimiter", metavar="CHAR", help="delimiter for text files (default: detected)"
+        "--keep-totals",
+        action="store_true",
+        help="pre-aggregated input: keep Total / Grand Total rows as segments",
     )
     output.add_argument(
         "--format",
@@ -217,9 +230,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show which columns look like the id, flag, dates and segments.",
     )
     roles.add_argument("contacts", metavar="CONTACTS")
-    roles.add_argument("--sheet", metavar="NAME")
-    roles.add_argument("--delimiter", metavar="CHAR")
+    _reading_arguments(roles)
     return parser
+
+
+def _reading_arguments(group: argparse._ActionsContainer) -> None:
+    """How a file is read: the same flags for every subcommand that reads one."""
+    group.add_argument("--sheet", metavar="NAME", help="Excel sheet (default: the first)")
+    group.add_argument(
+        "--delimiter", metavar="CHAR", help="delimiter for text files (default: detected)"
+    )
+    group.add_argument(
+        "--header-row",
+        type=_positive_int,
+        metavar="N",
+        help="line number of the header in a text file (default: detected below any title lines)",
+    )
 
 
 def _non_negative_int(text: str) -> int:
@@ -310,11 +336,34 @@ def run_rates(args: argparse.Namespace) -> tuple[Counts, pl.DataFrame, stats.Ove
             if getattr(args, flag) is not None:
                 option = "--" + flag.replace("_", "-")
                 raise InputError(f"{option} needs --source (a database) or --engine.")
-        contacts = io.load(args.contacts, sheet=args.sheet, delimiter=args.delimiter)
+        contacts = _load(args, args.contacts)
         orders = io.load(args.orders) if args.orders else None
-        counts = count_tables(contacts, definition, orders)
-    table = stats.describe(counts.table, definition.bands, adjust=args.adjust, sort=args.sort)
+        definition = _with_detected_roles(args, definition, contacts.frame, contacts.name)
+        counts = count_tables(contacts, definition, orders, keep_totals=args.keep_totals)
+    table = stats.describe(
+        counts.table, counts.definition.bands, adjust=args.adjust, sort=args.sort
+    )
     return counts, table, stats.overall(counts.table)
+
+
+def _load(args: argparse.Namespace, path: str) -> io.Table:
+    return io.load(path, sheet=args.sheet, delimiter=args.delimiter, header_row=args.header_row)
+
+
+def _with_detected_roles(
+    args: argparse.Namespace, definition: Definition, frame: pl.LazyFrame, source: str
+) -> Definition:
+    """The definition with the roles the flags leave open detected, each named on stderr."""
+    if args.no_id and args.id:
+        raise InputError("--id and --no-id contradict each other: give one of them.")
+    if args.no_detect:
+        return definition
+    completed, detected = complete_definition(
+        definition, detect_roles(frame), source=source, id=not args.no_id
+    )
+    for role in detected:
+        print(f"conversion: note: {role.note()}", file=sys.stderr)
+    return completed
 
 
 def _count_remote(args: argparse.Namespace, definition: Definition) -> Counts:
@@ -338,6 +387,10 @@ def _count_remote(args: argparse.Namespace, definition: Definition) -> Counts:
     orders = None
     if args.orders_table is not None or args.orders_query is not None:
         orders = connection.open(table=args.orders_table, query=args.orders_query)
+    if not args.no_detect:
+        # Roles are detected on the first rows, as the app does for a database table.
+        sample = contacts.sample(sources.DETECTION_ROWS).lazy()
+        definition = _with_detected_roles(args, definition, sample, contacts.name)
     return sources.count(contacts, definition, orders)
 
 
@@ -457,7 +510,7 @@ def _pp(value: float | None) -> str:
 
 
 def run_roles(args: argparse.Namespace) -> str:
-    table = io.load(args.contacts, sheet=args.sheet, delimiter=args.delimiter)
+    table = _load(args, args.contacts)
     roles = detect_roles(table.frame)
     lines = [f"{table.name}: {len(table.columns)} columns ({table.format})"]
     for label, value in (
@@ -469,8 +522,11 @@ def run_roles(args: argparse.Namespace) -> str:
         ("segments", ", ".join(roles.segments) or None),
         ("contacts (pre-aggregated)", roles.contacts_column),
         ("customers (pre-aggregated)", roles.customers_column),
+        ("could each be the flag", ", ".join(roles.flag_candidates) or None),
     ):
-        lines.append(f"  {label:<27} {value if value is not None else '—'}")
+        if value is not None or label != "could each be the flag":
+            lines.append(f"  {label:<27} {value if value is not None else '—'}")
+    lines += [f"  note: {note}" for note in table.notes]
     return "\n".join(lines) + "\n"
 
 

@@ -41,6 +41,9 @@ MISSING_ID = "missing id"
 ID = "__cbs_id"
 FLAG = "__cbs_flag"
 CONTACT_DATE = "__cbs_contact_date"
+# Seconds since midnight of the contact moment, when the contact-date column has times: it
+# orders a contact's rows within a day (lags stay in whole days, on CONTACT_DATE).
+CONTACT_SECONDS = "__cbs_contact_seconds"
 CONVERTED_DATE = "__cbs_converted_date"
 KEY = "__cbs_key"
 ORDER_DATE = "__cbs_order_date"
@@ -58,7 +61,11 @@ TALLY = "__cbs_total_"  # tallies in the one aggregation, clear of any segment c
 _TMP = "__cbs_engine_"
 _PICK = _TMP + "pick"
 _CODE = _TMP + "combination"
-_SHIFT = 2**32  # room for four billion segment combinations below the day number
+# A row's rank is moment × 2²⁷ + segment combination: 2²⁷ (134 million) combinations below
+# a moment of up to 2³⁶ seconds, which covers the years 1000 to 2999; the rank fits in 63 bits.
+_SHIFT = 2**27
+_MOMENTS = 2**36
+_FIRST_YEAR = 1000
 
 
 def ones(condition: nw.Expr) -> nw.Expr:
@@ -71,9 +78,10 @@ def per_contact(
 ) -> nw.LazyFrame:
     """One row per contact: rows sharing an id are merged, and conflicts between them noted.
 
-    The segment values (and orders key) of the row with the earliest contact date are kept; ties
-    and rows without dates go to the smallest values, so the result does not depend on the order
-    of the rows (a database table has none). The contact is a customer if any row says so.
+    The segment values (and orders key) of the row with the earliest contact moment are kept
+    (the date, and the time of day when the row frame has ``CONTACT_SECONDS``); ties and rows
+    without dates go to the smallest values, so the result does not depend on the order of the
+    rows (a database table has none). The contact is a customer if any row says so.
     ``bad`` columns (booleans: a value could not be read) are counted; ``numeric`` segment
     columns (to be binned) come back as numbers.
     """
@@ -99,7 +107,8 @@ def per_contact(
     else:
         combos = None
         frame = frame.with_columns(nw.lit(0).alias(_CODE))
-    frame = frame.with_columns((_day_number(d) * _SHIFT + nw.col(_CODE)).alias(_PICK))
+    moment = _moment_number(d, CONTACT_SECONDS in frame.collect_schema().names())
+    frame = frame.with_columns((moment * _SHIFT + nw.col(_CODE)).alias(_PICK))
 
     aggregations = [
         nw.len().alias(ROWS),
@@ -155,17 +164,25 @@ def per_contact(
     return _numbers_back(out, numeric)
 
 
-def _day_number(d: Definition) -> nw.Expr:
-    """The contact date as yyyymmdd (an integer that sorts like the date); no date sorts last."""
+def _moment_number(d: Definition, timed: bool) -> nw.Expr:
+    """The contact moment as a count of seconds that sorts like the moment; no date sorts last.
+
+    Days are numbered as if every month had 31 days (an integer that sorts like the date and
+    needs no calendar arithmetic, which not every engine offers alike); with times, the seconds
+    since midnight are added, so two rows on the same day go to the earlier one.
+    """
     if not d.contact_date:
         return nw.lit(0)
     day = nw.col(CONTACT_DATE)
     number = (
-        day.dt.year().cast(nw.Int64) * 10_000
-        + day.dt.month().cast(nw.Int64) * 100
-        + day.dt.day().cast(nw.Int64)
-    )
-    return number.fill_null(99_999_999)
+        (day.dt.year().cast(nw.Int64) - _FIRST_YEAR) * 372
+        + (day.dt.month().cast(nw.Int64) - 1) * 31
+        + (day.dt.day().cast(nw.Int64) - 1)
+    ) * 86_400
+    if timed:
+        number = number + nw.col(CONTACT_SECONDS).cast(nw.Int64).fill_null(0)
+    in_range = (number >= 0) & (number < _MOMENTS)
+    return nw.when(in_range).then(number).otherwise(nw.lit(_MOMENTS - 1)).fill_null(_MOMENTS - 1)
 
 
 def _numbers_back(frame: nw.LazyFrame, numeric: Sequence[str]) -> nw.LazyFrame:

@@ -10,6 +10,7 @@ negative lags) is gathered in the same query and returned beside the table, as n
 from __future__ import annotations
 
 import calendar
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 import narwhals as nw
 import polars as pl
 
-from conversion import engine, io
+from conversion import aggregated, engine, io
 from conversion.definition import DateBucket, Definition
 from conversion.engine import COUNTED, IMMATURE, MISSING, MISSING_ID, NO_CONTACT_DATE
 from conversion.errors import InputError
@@ -27,6 +28,7 @@ from conversion.roles import (
     detect_date_format,
     flag_expr,
     present_expr,
+    seconds_expr,
     unreadable_date_expr,
     unrecognised_flag_expr,
 )
@@ -38,6 +40,7 @@ OTHER = "Other"
 _ID = engine.ID
 _FLAG = engine.FLAG
 _CONTACT_DATE = engine.CONTACT_DATE
+_CONTACT_SECONDS = engine.CONTACT_SECONDS
 _CONVERTED_DATE = engine.CONVERTED_DATE
 _KEY = engine.KEY
 _STATUS = engine.STATUS
@@ -116,6 +119,8 @@ def count(
     *,
     source: str = "the contacts table",
     orders_source: str = "the orders table",
+    decimal_comma: bool = False,
+    keep_totals: bool = False,
 ) -> Counts:
     """Count contacts and customers per segment.
 
@@ -129,6 +134,10 @@ def count(
         Optional second table (orders, won deals) for ``definition.orders``.
     source, orders_source
         How to name the tables in messages (usually the file names).
+    decimal_comma, keep_totals
+        Pre-aggregated input only: counts written with a decimal comma (``1.234`` is a
+        thousand and more), and keep ``Total`` rows as segments instead of leaving out those
+        that equal the sum of the others.
 
     Returns
     -------
@@ -150,7 +159,9 @@ def count(
     orders_columns = orders.collect_schema().names() if read_orders else None  # type: ignore[union-attr]
     check_definition(schema.names(), definition, source, orders_columns, orders_source)
     if definition.pre_aggregated:
-        return _count_pre_aggregated(contacts, definition, source)
+        return _count_pre_aggregated(
+            contacts, definition, source, decimal_comma=decimal_comma, keep_totals=keep_totals
+        )
     orders_frame = orders if definition.orders is not None else None
 
     formats = _date_formats(contacts, definition, source)
@@ -415,6 +426,9 @@ def _row_frame(
                     parsed=role,
                 )
             )
+    if d.id and d.contact_date and formats[d.contact_date].timed:
+        # Only a contact's rows are ordered by the time of day: lags count whole days.
+        raw.append(seconds_expr(d.contact_date, formats[d.contact_date]).alias(_CONTACT_SECONDS))
     if d.orders is not None:
         raw.append(_text(d.orders.key).alias(_KEY))
     derived += [
@@ -663,7 +677,14 @@ def top_k(table: pl.DataFrame, segments: Sequence[str], k: int) -> pl.DataFrame:
     )
 
 
-def _count_pre_aggregated(contacts: pl.LazyFrame, d: Definition, source: str) -> Counts:
+def _count_pre_aggregated(
+    contacts: pl.LazyFrame,
+    d: Definition,
+    source: str,
+    *,
+    decimal_comma: bool = False,
+    keep_totals: bool = False,
+) -> Counts:
     """Validate and sum a table that already has contacts and customers per segment."""
     if not (d.contacts_column and d.customers_column):
         raise InputError(
@@ -672,59 +693,18 @@ def _count_pre_aggregated(contacts: pl.LazyFrame, d: Definition, source: str) ->
         )
     if not d.segments:
         raise InputError("Choose at least one segment column to break the rate down by.")
-    frame = contacts.select(
-        *(_text(c).fill_null(MISSING).alias(c) for c in d.segments),
-        _text(d.contacts_column).alias("__raw_contacts"),
-        _text(d.customers_column).alias("__raw_customers"),
-    ).collect()
-    numbers = {}
-    for raw, column in (
-        ("__raw_contacts", d.contacts_column),
-        ("__raw_customers", d.customers_column),
-    ):
-        values = frame[raw].cast(pl.Float64, strict=False)
-        bad = frame.with_row_index("row", offset=1).filter(
-            values.is_null() | (values < 0) | (values % 1 != 0)
-        )
-        if bad.height:
-            listed = ", ".join(
-                f"row {r}: '{v}'" for r, v in bad.select("row", raw).head(5).iter_rows()
-            )
-            raise InputError(
-                f"Column '{column}' in {source} must hold whole numbers of 0 or more; "
-                f"{bad.height} values are not ({listed})."
-            )
-        numbers[column] = values.cast(pl.Int64)
-    frame = frame.select(
-        *d.segments,
-        numbers[d.contacts_column].alias("contacts"),
-        numbers[d.customers_column].alias("customers"),
+    rows, notes, read = aggregated.read_counts(
+        contacts, d, source, decimal_comma=decimal_comma, keep_totals=keep_totals
     )
-    over = frame.with_row_index("row", offset=1).filter(pl.col("customers") > pl.col("contacts"))
-    if over.height:
-        listed = "; ".join(
-            f"row {row[0]} ({' · '.join(str(v) for v in row[1:-2])}): {row[-1]} customers > "
-            f"{row[-2]} contacts"
-            for row in over.select("row", *d.segments, "contacts", "customers").head(5).iter_rows()
-        )
-        raise InputError(
-            f"{source}: customers cannot exceed contacts, but {n(over.height, 'row')} "
-            f"{verb(over.height, 'does', 'do')} ({listed}). "
-            "Check that the two columns are not swapped."
-        )
-    table = (
-        frame.group_by(list(d.segments))
-        .agg(pl.col("contacts").sum(), pl.col("customers").sum())
-        .sort(list(d.segments))
-    )
+    table = aggregated.summed(rows, list(d.segments))
     if d.top_k is not None:
         table = top_k(table, d.segments, d.top_k)
     quality = Quality(
-        rows=frame.height,
+        rows=read,
         contacts=int(table["contacts"].sum()),
         counted=int(table["contacts"].sum()),
     )
-    warnings = []
+    warnings = list(notes)
     if d.window_days is not None:
         warnings.append(
             "The conversion window does not apply to pre-aggregated counts and was ignored."
@@ -885,19 +865,39 @@ def cohorts_with(
 
 
 def count_tables(
-    contacts: io.Table, definition: Definition, orders: io.Table | None = None
+    contacts: io.Table,
+    definition: Definition,
+    orders: io.Table | None = None,
+    *,
+    keep_totals: bool = False,
 ) -> Counts:
-    """``count`` on loaded files, naming them in messages; unreadable rows become InputError."""
+    """``count`` on loaded files, naming them in messages; unreadable rows become InputError.
+
+    What the reader did to the files (a title or footer left out, duplicate names made
+    distinct) comes first among the warnings; a chosen column whose name is ambiguous in the
+    file is an InputError.
+    """
+    uses_orders = orders is not None and definition.orders is not None
+    io.check_unambiguous(contacts, _contact_columns(definition))
+    if uses_orders and definition.orders is not None:
+        join = definition.orders
+        io.check_unambiguous(orders, [c for c in (join.right_key, join.orders_date) if c])
     try:
-        return count(
+        counts = count(
             contacts.frame,
             definition,
-            orders.frame if orders is not None and definition.orders else None,
+            orders.frame if uses_orders else None,
             source=contacts.name,
             orders_source=orders.name if orders is not None else "the orders table",
+            decimal_comma=contacts.delimiter == ";",
+            keep_totals=keep_totals,
         )
     except pl.exceptions.PolarsError as error:
         raise _read_error(error, contacts, orders) from None
+    notes = contacts.notes + (orders.notes if uses_orders else ())
+    if not notes:
+        return counts
+    return dataclasses.replace(counts, warnings=notes + counts.warnings)
 
 
 def cohort_tables(

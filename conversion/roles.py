@@ -8,12 +8,14 @@ the caller can override each role.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import polars as pl
 
+from conversion.definition import Definition
 from conversion.errors import InputError
 
 if TYPE_CHECKING:
@@ -41,6 +43,8 @@ CUSTOMER_STAGES = ("customer", "evangelist")
 
 DATE_PART = r"^\s*(\d{1,4})[-/.](\d{1,2})[-/.](\d{1,4})(?:$|[\sT])"
 DATE_ONLY = r"^(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})(?:$|[\sT])"
+# A time of day after the date: 19:58, 8:45:30 PM, 00:16:00.000
+TIME_PART = r"[\sT](\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d+)?\s*([AaPp]\.?[Mm]\.?)?"
 _NUMERIC_DATE_FORMATS = {
     "ymd": "%Y-%m-%d",
     "dmy": "%d-%m-%Y",
@@ -59,6 +63,9 @@ _TEXT_DATE_FORMATS = (
     "%d-%b-%y",
 )
 SAMPLE_ROWS = 20_000
+# Thousands separators: a space, a no-break or narrow no-break space, an apostrophe, and the
+# one of "," and "." that is not the decimal mark.
+_SPACES = " \u00a0\u202f'"
 
 
 def normalize_flag(value: object) -> str:
@@ -113,10 +120,11 @@ class DateFormat:
     # characters (2018-02-26, 26/02/2018): dates are then read directly from the first ten
     # characters (fast), instead of being cut out and normalised first.
     separator: str | None = None
+    timed: bool = False  # some values carry a time of day
 
     def general(self) -> DateFormat:
         """The same format read the slow, general way (any widths and separators)."""
-        return DateFormat(self.kind, self.format)
+        return DateFormat(self.kind, self.format, timed=self.timed)
 
     def describe(self) -> str:
         if self.kind == "temporal":
@@ -141,9 +149,9 @@ def detect_date_format(
     """
     dtype = frame.collect_schema()[column]
     if dtype.is_temporal():
-        return DateFormat("temporal")
+        return DateFormat("temporal", timed=dtype == pl.Datetime)
     if explicit:
-        return DateFormat("explicit", explicit)
+        return DateFormat("explicit", explicit, timed=_has_time(explicit))
     # The first non-empty values, wherever they are: a conversion-date column is often empty
     # for thousands of rows before its first date.
     sample = (
@@ -158,6 +166,16 @@ def detect_date_format(
     if sample.is_empty():
         # No value at all: any format reads the column (as all empty).
         return DateFormat("numeric", _NUMERIC_DATE_FORMATS["ymd"])
+    fmt = _format_from_sample(frame, column, sample, source)
+    if sample.str.contains(TIME_PART).any():
+        return dataclasses.replace(fmt, timed=True)
+    return fmt
+
+
+def _format_from_sample(
+    frame: pl.LazyFrame, column: str, sample: pl.Series, source: str
+) -> DateFormat:
+    """The date format the sampled values show (the whole column when the sample cannot tell)."""
     parts = sample.str.extract_groups(DATE_PART)
     matched = parts.struct.field("1").is_not_null()
     if matched.mean() < 0.5:
@@ -257,8 +275,64 @@ def date_expr(column: str, fmt: DateFormat) -> pl.Expr:
     return text.str.to_date(fmt.format, strict=False)
 
 
+def seconds_expr(column: str, fmt: DateFormat) -> pl.Expr:
+    """Seconds since midnight of each value's time of day (0 when it has none; null if no value).
+
+    Text is read as ``HH:MM[:SS]`` after the date, with ``AM``/``PM`` understood.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"d": ["2025-03-04 00:16", "04/03/2025 8:45:30 PM", "2025-03-04"]})
+    >>> df.select(seconds_expr("d", DateFormat("numeric", "%Y-%m-%d"))).to_series().to_list()
+    [960, 74730, 0]
+    """
+    col = pl.col(column)
+    if fmt.kind == "temporal" or (fmt.kind == "explicit" and _has_time(fmt.format or "")):
+        moment = col if fmt.kind == "temporal" else col.str.to_datetime(fmt.format, strict=False)
+        return (
+            moment.dt.hour().cast(pl.Int64) * 3600
+            + moment.dt.minute().cast(pl.Int64) * 60
+            + moment.dt.second().cast(pl.Int64)
+        )
+    parts = col.cast(pl.String).str.extract_groups(TIME_PART)
+    hour = parts.struct.field("1").cast(pl.Int64, strict=False)
+    pm = parts.struct.field("4").str.to_lowercase().str.starts_with("p")
+    am = parts.struct.field("4").str.to_lowercase().str.starts_with("a")
+    hour = pl.when(pm & (hour < 12)).then(hour + 12).when(am & (hour == 12)).then(0).otherwise(hour)
+    seconds = (
+        hour * 3600
+        + parts.struct.field("2").cast(pl.Int64, strict=False) * 60
+        + parts.struct.field("3").cast(pl.Int64, strict=False).fill_null(0)
+    )
+    return pl.when(col.is_null()).then(None).otherwise(seconds.fill_null(0))
+
+
 def _has_time(fmt: str) -> bool:
     return any(d in fmt for d in ("%H", "%I", "%M", "%S", "%T", "%R", "%p", "%z", "%f"))
+
+
+def count_expr(text: pl.Expr, *, decimal_comma: bool = False) -> pl.Expr:
+    """A number as a report writes it (text), as a float; null when it is not a plain number.
+
+    Thousands separators are read in groups of three digits (``1,234,567``; ``1 234``;
+    ``1.234`` with ``decimal_comma``), so ``1,5`` in a comma-decimal file stays 1.5.
+
+    Examples
+    --------
+    >>> df = pl.DataFrame({"n": ["1,234", "1 234", "12.00", "1.234", "n/a"]})
+    >>> df.select(count_expr(pl.col("n"))).to_series().to_list()
+    [1234.0, 1234.0, 12.0, 1.234, None]
+    """
+    group = "." if decimal_comma else ","
+    separators = re.escape(_SPACES + group)
+    grouped = (
+        rf"^\d{{1,3}}(?:[{separators}]\d{{3}})+(?:[{re.escape(',.'.replace(group, ''))}]\d+)?$"
+    )
+    plain = text.str.replace_all(f"[{separators}]", "")
+    cleaned = pl.when(text.str.contains(grouped)).then(plain).otherwise(text)
+    if decimal_comma:
+        cleaned = cleaned.str.replace(",", ".", literal=True)
+    return cleaned.cast(pl.Float64, strict=False)
 
 
 def present_expr(column: str) -> pl.Expr:
@@ -290,6 +364,9 @@ class Roles:
     date_columns: tuple[str, ...] = ()
     numeric_columns: tuple[str, ...] = ()
     binnable_columns: tuple[str, ...] = ()
+    # Columns that could each be the customer flag, with none preferred over the others; set
+    # only when ``converted`` is None because detection was not sure.
+    flag_candidates: tuple[str, ...] = ()
 
 
 _ID_NAMES = re.compile(
@@ -317,9 +394,13 @@ _SEGMENT_HINTS = re.compile(
     r"type|tier|size|landing|origin|referr|utm|category|market|language|browser|os|platform|"
     r"job|education|marital|month|day|contact|product|persona|gender|age)"
 )
-_CONTACTS_NAMES = re.compile(r"^(contacts|leads|visitors|signups|sign ups|sessions|users|n|total)$")
+_CONTACTS_NAMES = re.compile(
+    r"^(contacts|leads|visitors|signups|sign ups|sessions|users|n|total|clicks|link clicks|"
+    r"unique link clicks|interactions)$"
+)
 _CUSTOMERS_NAMES = re.compile(
-    r"^(customers|conversions|converted|buyers|purchasers|orders|won|deals won|wins)$"
+    r"^(customers|conversions|all conversions|converted|buyers|purchasers|purchases|orders|won|"
+    r"deals won|wins|results)$"
 )
 MAX_SEGMENT_VALUES = 100
 BIN_ABOVE = 12
@@ -356,7 +437,7 @@ def detect_roles(frame: pl.LazyFrame, *, sample_rows: int = SAMPLE_ROWS) -> Role
         segments = tuple(
             n
             for n in sample.columns
-            if n not in (contacts_col, customers_col) and not profiles[n]["integers"]
+            if n not in (contacts_col, customers_col) and not profiles[n]["numeric"]
         )
         return Roles(
             segments=segments, contacts_column=contacts_col, customers_column=customers_col
@@ -367,7 +448,7 @@ def detect_roles(frame: pl.LazyFrame, *, sample_rows: int = SAMPLE_ROWS) -> Role
     # Numbers with many distinct values (age, balance) read better in bins than one by one.
     binnable = tuple(n for n in numeric if profiles[n]["distinct"] > BIN_ABOVE)
     id_col = _pick_id(sample, names, profiles)
-    converted, customer_values = _pick_flag(sample, names, profiles, exclude={id_col})
+    converted, customer_values, candidates = _pick_flag(sample, names, profiles, exclude={id_col})
     converted_date = _first(
         n for n in dates if _CONVERTED_DATE_NAMES.search(names[n]) and n != converted
     )
@@ -392,6 +473,7 @@ def detect_roles(frame: pl.LazyFrame, *, sample_rows: int = SAMPLE_ROWS) -> Role
         date_columns=dates,
         numeric_columns=numeric,
         binnable_columns=binnable,
+        flag_candidates=candidates,
     )
 
 
@@ -408,6 +490,17 @@ def _profile(series: pl.Series) -> dict[str, object]:
     text = values.cast(pl.String) if n else pl.Series([], dtype=pl.String)
     lowered = {normalize_flag(v) for v in text.unique().to_list()} if n else set()
     numbers = text.cast(pl.Float64, strict=False) if n else text
+    if n and (numbers.null_count() or not bool((numbers % 1 == 0).all())):
+        # Counts as reports write them: 1,234 or 1 234, or 1.234 where the comma is the
+        # decimal mark (whether it is, the file's delimiter decides when counting).
+        read = pl.select(
+            count_expr(pl.lit(text)).fill_null(count_expr(pl.lit(text), decimal_comma=True))
+        ).to_series()
+        dotted = pl.select(count_expr(pl.lit(text), decimal_comma=True)).to_series()
+        complete = [c for c in (read, dotted) if c.null_count() == 0]
+        whole = [c for c in complete if bool((c % 1 == 0).all())]
+        if whole or (complete and numbers.null_count()):
+            numbers = (whole or complete)[0]
     is_numeric = series.dtype.is_numeric() or (n > 0 and numbers.null_count() == 0)
     integers = is_numeric and n > 0 and bool((numbers.cast(pl.Float64) % 1 == 0).all())
     is_date = series.dtype.is_temporal() or (
@@ -440,29 +533,40 @@ def _pick_id(sample: pl.DataFrame, names: dict, profiles: dict) -> str | None:
 
 def _pick_flag(
     sample: pl.DataFrame, names: dict, profiles: dict, exclude: set
-) -> tuple[str | None, tuple[str, ...]]:
+) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+    """The flag column, its customer values, and the candidates when no single one stands out.
+
+    Standing, best first: a yes/no column named like an outcome; a column named like an outcome
+    with a few odd values (choosing it lets the engine list the values it cannot read); a
+    lifecycle-stage column holding a customer stage; the only yes/no column. Two columns of the
+    best standing found are a tie: nothing is chosen and both are candidates.
+    """
     flags = [n for n in sample.columns if profiles[n]["flag"] and n not in exclude]
-    named = [n for n in flags if _FLAG_NAMES.match(names[n])]
-    if named:
-        # Exports put the outcome last more often than first.
-        return named[-1], ()
-    # A column named like an outcome with a few odd values is still the flag: choosing it lets
-    # the engine list the values it cannot read, instead of silently choosing nothing.
-    for name in sample.columns:
-        profile = profiles[name]
-        if (
-            name not in exclude
-            and names[name] in {"converted", "is customer", "purchased", "won", "is won"}
-            and 0 < profile["distinct"] <= 10
-        ):
-            return name, ()
-    for name in sample.columns:
-        values = profiles[name]["values"]
-        if _STAGE_NAMES.search(names[name]) and values & set(CUSTOMER_STAGES):
-            return name, tuple(s for s in CUSTOMER_STAGES if s in values)
-    if len(flags) == 1:
-        return flags[0], ()
-    return None, ()
+    outcome = {"converted", "is customer", "purchased", "won", "is won"}
+    tiers = [
+        [n for n in flags if _FLAG_NAMES.match(names[n])],
+        [
+            n
+            for n in sample.columns
+            if n not in exclude and names[n] in outcome and 0 < profiles[n]["distinct"] <= 10
+        ],
+        [
+            n
+            for n in sample.columns
+            if n not in exclude
+            and _STAGE_NAMES.search(names[n])
+            and profiles[n]["values"] & set(CUSTOMER_STAGES)
+        ],
+        flags,
+    ]
+    for standing, tier in enumerate(tiers):
+        if len(tier) > 1:
+            return None, (), tuple(tier)
+        if tier:
+            values = profiles[tier[0]]["values"]
+            stages = tuple(s for s in CUSTOMER_STAGES if s in values) if standing == 2 else ()
+            return tier[0], stages, ()
+    return None, (), ()
 
 
 def _rank_segments(
@@ -482,6 +586,125 @@ def _rank_segments(
         hinted = bool(_SEGMENT_HINTS.search(names[name]))
         scored.append((not hinted, bool(p["numeric"]), position, name))
     return tuple(name for *_, name in sorted(scored))
+
+
+# ---------------------------------------------------------------------------------------------
+# Completing a definition: the one place that decides the defaults of the app and the CLI
+
+
+@dataclass(frozen=True)
+class DetectedRole:
+    """One role the caller left open and detection filled in."""
+
+    role: str  # in the analyst's words: "customer", "id", "contact date", ...
+    column: str
+    what: str  # how the column is read: 'flag column "y"'
+    option: str  # the command-line flag that chooses another column
+
+    def note(self) -> str:
+        """``customer = flag column "y" (detected; --converted COL to choose another)``."""
+        extra = ", --no-id to count rows" if self.role == "id" else ""
+        return f"{self.role} = {self.what} (detected; {self.option} to choose another{extra})"
+
+
+def complete_definition(
+    d: Definition, roles: Roles, *, source: str = "the file", id: bool = True
+) -> tuple[Definition, tuple[DetectedRole, ...]]:
+    """``d`` with every role it leaves open taken from ``roles``, and a note per role taken.
+
+    Open roles are the customer evidence (a flag, a conversion date, or pre-aggregated counts),
+    the id (unless ``id`` is False: count rows), the contact date, and the conversion date when
+    a window needs one. Roles ``d`` gives are never changed. The app's default view and the
+    command line both come from here, so they never default differently.
+
+    Raises
+    ------
+    InputError
+        When ``d`` gives no customer evidence and detection is not sure: two columns could be
+        the flag with neither preferred, or none could. The message lists the candidates.
+
+    Examples
+    --------
+    >>> roles = Roles(id="contact_id", converted="y", segments=("job",))
+    >>> done, notes = complete_definition(Definition(segments=("job",)), roles)
+    >>> done.converted, done.id
+    ('y', 'contact_id')
+    >>> print(notes[0].note())
+    customer = flag column "y" (detected; --converted COL to choose another)
+    """
+    taken: list[DetectedRole] = []
+    changes: dict[str, object] = {}
+    # A column the caller gave a role keeps it: detection never gives it a second one.
+    used = {*d.segments, d.converted, d.converted_date, d.id, d.contact_date}
+    used |= {d.orders.key, d.orders.orders_date} if d.orders else set()
+    has_evidence = bool(d.converted or d.converted_date or d.orders or d.pre_aggregated)
+    if not has_evidence and roles.contacts_column and roles.customers_column:
+        for field_name, role, column, option in (
+            ("contacts_column", "contacts", roles.contacts_column, "--contacts COL"),
+            ("customers_column", "customers", roles.customers_column, "--customers COL"),
+        ):
+            changes[field_name] = column
+            taken.append(DetectedRole(role, column, f'count column "{column}"', option))
+        return d.with_changes(**changes), tuple(taken)
+    if d.pre_aggregated:
+        return d, ()
+    if not has_evidence:
+        changes.update(_detected_evidence(roles, source, taken))
+    if id and d.id is None and roles.id is not None and roles.id not in used:
+        changes["id"] = roles.id
+        taken.append(DetectedRole("id", roles.id, f'column "{roles.id}"', "--id COL"))
+    used |= {value for value in changes.values() if isinstance(value, str)}
+    if d.contact_date is None and roles.contact_date is not None and roles.contact_date not in used:
+        changes["contact_date"] = roles.contact_date
+        taken.append(
+            DetectedRole(
+                "contact date", roles.contact_date, f'column "{roles.contact_date}"',
+                "--contact-date COL",
+            )
+        )  # fmt: skip
+    needs_timing = d.window_days is not None and not (
+        d.converted_date or changes.get("converted_date") or (d.orders and d.orders.orders_date)
+    )
+    if needs_timing and roles.converted_date not in (None, *used, changes.get("contact_date")):
+        changes["converted_date"] = roles.converted_date
+        taken.append(
+            DetectedRole(
+                "conversion date", roles.converted_date, f'column "{roles.converted_date}"',
+                "--converted-date COL",
+            )
+        )  # fmt: skip
+    return (d.with_changes(**changes) if changes else d), tuple(taken)
+
+
+def _detected_evidence(roles: Roles, source: str, taken: list[DetectedRole]) -> dict[str, object]:
+    """The customer evidence detection is sure of, as Definition fields; raise when unsure."""
+    if roles.converted is not None:
+        if roles.customer_values:
+            values = " or ".join(f'"{v}"' for v in roles.customer_values)
+            what = f'"{roles.converted}" is {values}'
+            option = "--converted COL --customer-value VALUE"
+        else:
+            what, option = f'flag column "{roles.converted}"', "--converted COL"
+        taken.append(DetectedRole("customer", roles.converted, what, option))
+        return {"converted": roles.converted, "customer_values": roles.customer_values}
+    if roles.flag_candidates:
+        listed = ", ".join(f'"{c}"' for c in roles.flag_candidates)
+        raise InputError(
+            f"{source} has {len(roles.flag_candidates)} columns that could each say who became a "
+            f"customer: {listed}. Say which one with --converted COL (in the app: the "
+            "customer column on the Data page)."
+        )
+    if roles.converted_date is not None:
+        column = roles.converted_date
+        taken.append(
+            DetectedRole("customer", column, f'a date in "{column}"', "--converted-date COL")
+        )
+        return {"converted_date": column}
+    raise InputError(
+        f"No column of {source} looks like the customer flag or a conversion date. Say what "
+        "makes a contact a customer: --converted COL (a yes/no or stage column), "
+        "--converted-date COL, or --orders FILE --key COL (in the app: on the Data page)."
+    )
 
 
 def parse_customer_values(values: Iterable[str]) -> tuple[str, ...]:

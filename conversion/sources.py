@@ -39,6 +39,7 @@ ENGINES = ("duckdb", "postgresql", "spark")
 ENGINE_NAMES = {"duckdb": "DuckDB", "postgresql": "PostgreSQL", "spark": "Spark"}
 SECRETS_FILE = Path(".streamlit/secrets.toml")
 FILE_VIEW = "contacts"  # what a --query calls a file opened on DuckDB or Spark
+DETECTION_ROWS = 1_000  # first rows of a table read to preview it and detect its roles
 _BAD_FLAG = "__cbs_bad_flag"
 
 
@@ -54,7 +55,7 @@ class Remote:
     def columns(self) -> list[str]:
         return list(self.frame.collect_schema().names())
 
-    def sample(self, rows: int = 1_000) -> pl.DataFrame:
+    def sample(self, rows: int = DETECTION_ROWS) -> pl.DataFrame:
         """The first rows, for a preview and for detecting roles (never for counting)."""
         return engine.fetch(self.frame.head(rows))
 
@@ -379,6 +380,14 @@ def _rows(remote: Remote, d: Definition) -> tuple[nw.LazyFrame, list[str]]:
     ):
         if column:
             columns.append(_date(column, schema[column], remote.name).alias(role))
+    if d.id and d.contact_date and schema[d.contact_date] == nw.Datetime:
+        moment = nw.col(d.contact_date)
+        seconds = (
+            moment.dt.hour().cast(nw.Int64) * 3600
+            + moment.dt.minute().cast(nw.Int64) * 60
+            + moment.dt.second().cast(nw.Int64)
+        )
+        columns.append(seconds.alias(engine.CONTACT_SECONDS))
     if d.orders is not None:
         columns.append(_text(d.orders.key).alias(engine.KEY))
     return remote.frame.select(*columns), checks

@@ -66,6 +66,20 @@ def parse_date(value: str | None, order: str = "ymd") -> date | None:
     return datetime.strptime(day_part, pattern).date()
 
 
+def parse_moment(value: str | None, order: str = "ymd") -> datetime | None:
+    """The date and time of day (midnight when none is written) of ISO or day-first text."""
+    day = parse_date(value, order)
+    if day is None:
+        return None
+    assert value is not None
+    rest = value.strip().replace("T", " ").split(" ", 1)[1:]
+    clock = rest[0].strip() if rest else ""
+    hour, minute, second = (
+        ([int(p) for p in clock.split(":")] + [0, 0, 0])[:3] if clock else (0, 0, 0)
+    )
+    return datetime(day.year, day.month, day.day, hour, minute, second)
+
+
 def parse_flag(value: str | None, customer_values: tuple[str, ...] = ()) -> bool | None:
     """True, False, or None for an empty value; ValueError for anything else."""
     value = text(value)
@@ -106,13 +120,14 @@ def _merge(group: list[Row], d: Definition, order: str) -> Contact:
     def contact_date(row: Row) -> date | None:
         return parse_date(row[d.contact_date], order) if d.contact_date else None
 
-    # The earliest row by contact date gives the segments; ties, and rows without a date, go to
-    # the smallest segment values (then orders key), so the row order never matters.
+    # The earliest row by contact moment (date and time of day) gives the segments; ties, and
+    # rows without a date, go to the smallest segment values (then orders key), so the row
+    # order never matters.
     def rank(row: Row) -> tuple:
-        when = contact_date(row)
+        when = parse_moment(row[d.contact_date], order) if d.contact_date else None
         values = tuple(segment_value(row[s]) for s in d.segments)
         key = (text(row[d.orders.key]) or "") if d.orders else ""
-        return (when is None, when or date.min, values, key)
+        return (when is None, when or datetime.min, values, key)
 
     first = min(group, key=rank)
     flags = (

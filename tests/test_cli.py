@@ -868,13 +868,18 @@ def test_binary_file_renamed_csv(tmp_path: Path) -> None:
 
 
 def test_no_customer_evidence(leads: Path) -> None:
-    message = bad_input("rates", leads, "--segment source")
+    # The flag would be detected: --no-detect leaves the evidence unsaid.
+    message = bad_input("rates", leads, "--segment source --no-detect")
     assert "--converted" in message and "--orders" in message
 
 
 def test_window_without_contact_date(signups: Path) -> None:
+    # --no-detect: the contact date would otherwise be detected.
     message = bad_input(
-        "rates", signups, "--segment segment --converted-date first_purchase", "--window-days 30"
+        "rates",
+        signups,
+        "--segment segment --converted-date first_purchase",
+        "--window-days 30 --no-detect",
     )
     assert "--contact-date" in message
 
@@ -924,3 +929,81 @@ def test_sparse_two_digit_year_conversion_dates_give_the_right_count(tmp_path: P
         "A": (20_000, 0),
         "B": (1, 1),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Roles the flags leave open are detected as the app detects them
+
+
+def bank_marketing(path: Path, *, second_flag: bool = False) -> Path:
+    """A bank-marketing style table: job, housing and loan (yes/no) and the outcome ``y``.
+
+    By hand: admin. 3 customers of 10, technician 1 of 10, services 0 of 5.
+    """
+    rows = [("admin.", "yes" if i < 3 else "no") for i in range(10)]
+    rows += [("technician", "yes" if i < 1 else "no") for i in range(10)]
+    rows += [("services", "no") for _ in range(5)]
+    header = "age;job;housing;loan;y" + (";converted" if second_flag else "")
+    lines = [header]
+    for i, (job, y) in enumerate(rows):
+        extra = ";yes" if second_flag else ""
+        lines.append(f"{30 + i};{job};{'yes' if i % 2 else 'no'};no;{y}{extra}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_rates_takes_the_detected_flag_and_names_it_on_stderr(tmp_path):
+    path = bank_marketing(tmp_path / "bank.csv")
+    detected = run("rates", path, "--segment job --format json")
+    assert detected.returncode == 0, detected.stderr
+    assert (
+        'conversion: note: customer = flag column "y" (detected; --converted COL to choose '
+        "another)" in detected.stderr.splitlines()
+    )
+    segments = {
+        s["job"]: (s["contacts"], s["customers"]) for s in json.loads(detected.stdout)["segments"]
+    }
+    assert segments == {"admin.": (10, 3), "technician": (10, 1), "services": (5, 0)}
+    given = run("rates", path, "--segment job --converted y --format json")
+    assert given.returncode == 0 and "detected" not in given.stderr
+    assert json.loads(given.stdout)["segments"] == json.loads(detected.stdout)["segments"]
+
+
+def test_rates_detects_id_and_dates_and_equals_the_same_roles_given():
+    sample = SAMPLES / "newsletter_signups.csv"
+    detected = run("rates", sample, "--segment source --window-days 90 --format csv")
+    assert detected.returncode == 0, detected.stderr
+    notes = [line for line in detected.stderr.splitlines() if "(detected;" in line]
+    assert [n.split(" = ")[0] for n in notes] == [
+        "conversion: note: customer",
+        "conversion: note: id",
+        "conversion: note: contact date",
+    ]
+    assert '"first_purchase_date"' in notes[0] and '"contact_id"' in notes[1]
+    given = run(
+        "rates", sample, "--segment source --window-days 90 --format csv --id contact_id "
+        "--contact-date signup_date --converted-date first_purchase_date",
+    )  # fmt: skip
+    assert given.returncode == 0 and "(detected;" not in given.stderr
+    assert given.stdout == detected.stdout
+
+
+def test_rates_with_two_candidate_flags_exits_2_listing_them(tmp_path):
+    path = bank_marketing(tmp_path / "bank.csv", second_flag=True)
+    result = run("rates", path, "--segment job")
+    assert result.returncode == 2
+    assert '"y"' in result.stderr and '"converted"' in result.stderr
+    assert "--converted COL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_id_and_no_detect_turn_detection_off(tmp_path):
+    sample = SAMPLES / "newsletter_signups.csv"
+    rows = run("rates", sample, "--segment source --converted-date first_purchase_date --no-id")
+    assert rows.returncode == 0 and "note: id" not in rows.stderr
+    with (sample).open(encoding="utf-8", newline="") as handle:
+        total_rows = sum(1 for _ in csv.DictReader(handle))
+    assert f"/ {total_rows:,} contacts" in rows.stdout
+    nothing = run("rates", bank_marketing(tmp_path / "bank.csv"), "--segment job --no-detect")
+    assert nothing.returncode == 2 and "Say what makes a contact a customer" in nothing.stderr
+    both = run("rates", sample, "--segment source --id contact_id --no-id")
+    assert both.returncode == 2 and "--no-id" in both.stderr

@@ -256,7 +256,7 @@ column_names = st.one_of(
 def name_lists(draw) -> list[str]:
     """2–5 distinct names, sometimes differing only by case or surrounding whitespace.
 
-    Never the empty name: the loader names an empty header ``unnamed_<position>``.
+    Never the empty name: the loader names an empty header ``column <position>``.
     """
     names = draw(st.lists(column_names.filter(bool), min_size=2, max_size=5, unique=True))
     if draw(st.booleans()):

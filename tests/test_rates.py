@@ -512,17 +512,73 @@ def test_typed_date_and_datetime_columns_are_read_without_parsing():
     assert count(contacts, WINDOW_90.with_changes(segments=("s",))).table.rows() == [("x", 2, 1)]
 
 
-def test_rows_with_the_same_id_and_date_take_the_smallest_segment_values():
+def test_rows_with_the_same_id_and_moment_take_the_smallest_segment_values():
     contacts = frame(
         {
-            "id": ["a", "a"],
-            "source": ["Web", "Ads"],
-            "signed": ["2025-01-02", "2025-01-02 08:00"],
-            "won": ["n", "n"],
+            "id": ["a", "a", "b", "b"],
+            "source": ["Web", "Ads", "Web", "Ads"],
+            "signed": ["2025-01-02 08:00", "2025-01-02 08:00", "2025-01-03", "2025-01-03"],
+            "won": ["n", "n", "n", "n"],
         }
     )
     definition = Definition(segments=("source",), converted="won", id="id", contact_date="signed")
-    assert count(contacts, definition).table.rows() == [("Ads", 1, 0)]
+    assert count(contacts, definition).table.rows() == [("Ads", 2, 0)]
+
+
+@pytest.mark.parametrize(
+    ("signed", "page"),
+    [
+        # Seen page B at 20:45 and page A at 00:16 the same day: the contact is A's.
+        (["2025-03-04 20:45:00", "2025-03-04 00:16:00"], "Pricing"),
+        (["2025-03-04T20:45", "2025-03-04T00:16"], "Pricing"),
+        (["24/03/2025 8:45 PM", "24/03/2025 0:16 AM"], "Pricing"),
+        (["24/03/2025 12:10 AM", "24/03/2025 1:00 AM"], "Blog"),  # 12:10 AM is 00:10
+        # No time on one row: midnight, so it comes first.
+        (["2025-03-04", "2025-03-04 00:16"], "Blog"),
+        # Another day still decides first.
+        (["2025-03-03 23:59", "2025-03-04 00:01"], "Blog"),
+    ],
+)
+def test_the_row_kept_per_id_is_the_earliest_moment_not_the_first_values(signed, page):
+    contacts = frame(
+        {"id": ["u1", "u1"], "page": ["Blog", "Pricing"], "at": signed, "won": ["n", "y"]}
+    )
+    definition = Definition(segments=("page",), converted="won", id="id", contact_date="at")
+    assert count(contacts, definition).table.rows() == [(page, 1, 1)]
+
+
+def test_typed_timestamps_order_a_contacts_rows_by_time_of_day():
+    contacts = pl.LazyFrame(
+        {
+            "id": ["u1", "u1"],
+            "page": ["Blog", "Pricing"],
+            "at": [datetime(2025, 3, 4, 20, 45), datetime(2025, 3, 4, 0, 16)],
+            "won": [False, True],
+        }
+    )
+    definition = Definition(segments=("page",), converted="won", id="id", contact_date="at")
+    assert count(contacts, definition).table.rows() == [("Pricing", 1, 1)]
+
+
+def test_times_of_day_do_not_change_a_lag_counted_in_days():
+    # Signed up 23:50, bought 00:05 ten days later: lag 10 days whatever the hours.
+    contacts = frame(
+        {
+            "id": ["u1", "u1"],
+            "page": ["Blog", "Pricing"],
+            "at": ["2025-01-01 23:50", "2025-01-01 23:55"],
+            "bought": ["2025-01-11 00:05", None],
+        }
+    )
+    definition = Definition(
+        segments=("page",),
+        id="id",
+        contact_date="at",
+        converted_date="bought",
+        window_days=10,
+        as_of=date(2025, 6, 1),
+    )
+    assert count(contacts, definition).table.rows() == [("Blog", 1, 1)]
 
 
 def test_pre_aggregated_counts_are_summed_per_segment():
@@ -1121,3 +1177,31 @@ def test_an_unreadable_order_date_is_reported_even_in_a_row_without_a_key():
     )  # fmt: skip
     with pytest.raises(InputError, match=r"'on' in the orders table has 1 value .*'soon'"):
         count(contacts, definition, orders)
+
+
+def timestamps() -> st.SearchStrategy[str | None]:
+    """Moments on two days at random times, some without a time, some empty."""
+    clock = st.tuples(st.integers(0, 23), st.integers(0, 59), st.integers(0, 59))
+    return st.one_of(
+        st.none(),
+        st.sampled_from([0, 1]).map(lambda k: iso(START, k)),
+        st.tuples(st.sampled_from([0, 1]), clock).map(
+            lambda kc: f"{iso(START, kc[0])} {kc[1][0]:02d}:{kc[1][1]:02d}:{kc[1][2]:02d}"
+        ),
+    )
+
+
+@PROPERTY_SETTINGS
+@given(
+    rows=st.lists(contact_rows(ids=["a", "b", "c"], dates=timestamps()), max_size=15),
+    two_columns=st.booleans(),
+)
+def test_the_kept_row_per_id_is_the_one_with_the_smallest_timestamp(rows, two_columns):
+    definition = Definition(
+        segments=("seg", "seg2") if two_columns else ("seg",),
+        converted="flag",
+        id="id",
+        contact_date="signed",
+    )
+    counts = count(table_frame(rows), definition)
+    assert cells(counts) == expected_cells(reference_counts(rows, definition))

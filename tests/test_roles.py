@@ -8,9 +8,11 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
+from conversion.definition import Definition
 from conversion.errors import InputError
 from conversion.roles import (
     DateFormat,
+    complete_definition,
     date_expr,
     detect_date_format,
     detect_roles,
@@ -351,3 +353,139 @@ def test_sparse_column_is_decided_from_its_later_values() -> None:
     fmt = detect_date_format(frame, "d")
     dates = frame.select(date_expr("d", fmt)).collect().to_series().to_list()
     assert dates[-2:] == [date(2018, 2, 26), date(2018, 3, 1)]
+
+
+# ---------------------------------------------------------------------------------------------
+# complete_definition: the defaults of the app and the command line
+
+
+def _bank_like(**extra: list[str]) -> pl.LazyFrame:
+    rows = 40
+    return pl.LazyFrame(
+        {
+            "job": [["admin.", "technician", "services"][i % 3] for i in range(rows)],
+            "housing": ["yes" if i % 2 else "no" for i in range(rows)],
+            "loan": ["no" if i % 5 else "yes" for i in range(rows)],
+            "y": ["yes" if i % 7 == 0 else "no" for i in range(rows)],
+            **extra,
+        }
+    )
+
+
+def test_the_detected_flag_completes_a_definition_with_a_note():
+    frame = _bank_like()
+    done, notes = complete_definition(Definition(segments=("job",)), detect_roles(frame))
+    assert done.converted == "y"
+    assert done.segments == ("job",)
+    assert [n.note() for n in notes] == [
+        'customer = flag column "y" (detected; --converted COL to choose another)'
+    ]
+
+
+def test_roles_given_are_never_replaced():
+    frame = _crm_export()
+    given = Definition(segments=("Lead Source",), converted_date="Became a Customer Date", id=None)
+    done, notes = complete_definition(given, detect_roles(frame))
+    assert done.converted is None and done.converted_date == "Became a Customer Date"
+    assert done.id == "Record ID"  # open, so detected
+    assert {n.role for n in notes} == {"id", "contact date"}
+    id_note = next(n.note() for n in notes if n.role == "id")
+    assert id_note == (
+        'id = column "Record ID" (detected; --id COL to choose another, --no-id to count rows)'
+    )
+
+
+def test_no_id_keeps_counting_rows():
+    done, notes = complete_definition(
+        Definition(segments=("Lead Source",)), detect_roles(_crm_export()), id=False
+    )
+    assert done.id is None and done.converted == "Converted"
+    assert "id" not in {n.role for n in notes}
+
+
+def test_a_lifecycle_stage_is_the_customer_evidence_with_its_customer_values():
+    frame = pl.LazyFrame(
+        {
+            "Original Source": ["Ads", "Web", "Ads", "Web"] * 5,
+            "Lifecycle Stage": ["lead", "customer", "opportunity", "evangelist"] * 5,
+        }
+    )
+    done, notes = complete_definition(
+        Definition(segments=("Original Source",)), detect_roles(frame)
+    )
+    assert done.converted == "Lifecycle Stage"
+    assert done.customer_values == ("customer", "evangelist")
+    assert notes[0].note() == (
+        'customer = "Lifecycle Stage" is "customer" or "evangelist" (detected; --converted COL '
+        "--customer-value VALUE to choose another)"
+    )
+
+
+def test_two_flag_columns_of_equal_standing_are_refused_with_both_listed():
+    frame = _bank_like(converted=["Y", "N"] * 20)
+    roles = detect_roles(frame)
+    assert roles.converted is None and set(roles.flag_candidates) == {"y", "converted"}
+    with pytest.raises(InputError, match="--converted COL") as error:
+        complete_definition(Definition(segments=("job",)), roles, source="bank.csv")
+    assert '"y"' in str(error.value) and '"converted"' in str(error.value)
+    assert "bank.csv" in str(error.value)
+
+
+def test_two_unnamed_yes_no_columns_are_candidates_not_a_guess():
+    frame = _bank_like().drop("y")
+    roles = detect_roles(frame)
+    assert roles.converted is None and set(roles.flag_candidates) == {"housing", "loan"}
+    with pytest.raises(InputError, match='"housing", "loan"'):
+        complete_definition(Definition(segments=("job",)), roles)
+
+
+def test_no_evidence_at_all_says_what_to_pass():
+    frame = pl.LazyFrame({"job": ["a", "b"] * 10, "age": [str(20 + i) for i in range(20)]})
+    with pytest.raises(InputError, match="--converted COL") as error:
+        complete_definition(Definition(segments=("job",)), detect_roles(frame))
+    assert "--converted-date" in str(error.value)
+
+
+def test_a_given_evidence_needs_no_detection_even_when_it_would_be_ambiguous():
+    frame = _bank_like(converted=["Y", "N"] * 20)
+    done, notes = complete_definition(
+        Definition(segments=("job",), converted="y"), detect_roles(frame)
+    )
+    assert done.converted == "y" and notes == ()
+
+
+def test_a_conversion_date_is_the_evidence_when_no_flag_is_found():
+    frame = pl.LazyFrame(
+        {
+            "contact_id": [f"c{i}" for i in range(20)],
+            "source": ["Ads", "Web"] * 10,
+            "signup_date": ["2025-01-02"] * 20,
+            "first_purchase_date": ["2025-02-01", ""] * 10,
+        }
+    )
+    done, notes = complete_definition(Definition(segments=("source",)), detect_roles(frame))
+    assert done.converted_date == "first_purchase_date" and done.converted is None
+    assert done.contact_date == "signup_date" and done.id == "contact_id"
+    assert notes[0].note() == (
+        'customer = a date in "first_purchase_date" (detected; --converted-date COL to choose '
+        "another)"
+    )
+
+
+def test_a_window_beside_a_flag_takes_the_detected_conversion_date():
+    frame = _crm_export()
+    done, notes = complete_definition(
+        Definition(segments=("Lead Source",), window_days=30), detect_roles(frame)
+    )
+    assert done.converted == "Converted"
+    assert done.converted_date == "Became a Customer Date"
+    assert "conversion date" in {n.role for n in notes}
+
+
+def test_pre_aggregated_count_columns_are_detected():
+    frame = pl.LazyFrame(
+        {"Campaign": ["Brand", "Generic"], "Clicks": ["1200", "800"], "Conversions": ["60", "20"]}
+    )
+    done, notes = complete_definition(Definition(segments=("Campaign",)), detect_roles(frame))
+    assert (done.contacts_column, done.customers_column) == ("Clicks", "Conversions")
+    assert [n.role for n in notes] == ["contacts", "customers"]

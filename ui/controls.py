@@ -138,6 +138,13 @@ def role_editor(data: state.Dataset, d: Definition) -> Definition:
         if kind == "flag":
             converted = _pick("Converted flag", columns, d.converted or data.roles.converted,
                               key("flag"))  # fmt: skip
+            if not converted and data.roles.flag_candidates:
+                listed = ", ".join(f"“{plain(c)}”" for c in data.roles.flag_candidates)
+                st.warning(
+                    f"Several columns could each say who became a customer ({listed}); "
+                    "choose the one that does.",
+                    icon=":material/help:",
+                )
             if converted:
                 raw = st.text_input(
                     "Values meaning a customer (optional, comma-separated)",

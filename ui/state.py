@@ -24,7 +24,7 @@ import streamlit as st
 from conversion import codegen, explore, io, rates, sources
 from conversion.definition import Bands, Definition
 from conversion.errors import InputError
-from conversion.roles import Roles, detect_roles
+from conversion.roles import Roles, complete_definition, detect_roles
 from conversion.samples import DEFAULT_SAMPLE, SAMPLES, Sample
 from ui.text import plain
 
@@ -154,24 +154,19 @@ def use_dataset(new: Dataset, definition: Definition | None = None) -> None:
 
 
 def default_definition(data: Dataset) -> Definition:
-    """The sample's own definition, or one built from the detected roles."""
+    """The sample's own definition, or the detected roles (the command line's defaults too).
+
+    When detection is not sure which column says who became a customer, the definition says
+    nothing about it, and counting then asks the analyst to choose on the Data page.
+    """
     if data.sample is not None:
         return data.sample.definition
-    roles = data.roles
-    if roles.contacts_column and roles.customers_column:
-        return Definition(
-            segments=roles.segments[:1],
-            contacts_column=roles.contacts_column,
-            customers_column=roles.customers_column,
-        )
-    return Definition(
-        segments=roles.segments[:1],
-        id=roles.id,
-        converted=roles.converted,
-        customer_values=roles.customer_values,
-        converted_date=None if roles.converted else roles.converted_date,
-        contact_date=roles.contact_date,
-    )
+    start = Definition(segments=data.roles.segments[:1])
+    try:
+        completed, _ = complete_definition(start, data.roles, source=data.name)
+    except InputError:
+        return start
+    return completed
 
 
 def definition() -> Definition:
@@ -218,7 +213,7 @@ def load_upload(uploaded: UploadedFile, *, sheet: str | None = None) -> io.Table
     return table
 
 
-REMOTE_SAMPLE_ROWS = 1_000
+REMOTE_SAMPLE_ROWS = sources.DETECTION_ROWS
 
 
 def database_dataset(
