@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -93,6 +93,30 @@ def test_cohorts_and_buckets_match_on_every_engine(on) -> None:
     want_table, _ = rates.cohort_tables(contacts, sample.definition, period="month")
     got_table, _ = sources.cohorts(remote, sample.definition, period="month")
     assert got_table.to_dicts() == want_table.to_dicts()
+
+
+def test_the_earliest_moment_decides_a_contacts_segment_on_every_engine(on) -> None:
+    # u1 saw Pricing at 00:16 and Blog at 20:45 on the same day: u1 is Pricing's (by hand).
+    # u2 saw Blog at 09:00 and Alpha at 09:00:01; u3 has Alpha one day before Blog.
+    frame = pl.DataFrame(
+        {
+            "user": ["u1", "u1", "u2", "u2", "u3", "u3"],
+            "page": ["Blog", "Pricing", "Blog", "Alpha", "Blog", "Alpha"],
+            "seen": [
+                datetime(2025, 3, 4, 20, 45),
+                datetime(2025, 3, 4, 0, 16),
+                datetime(2025, 3, 5, 9, 0, 0),
+                datetime(2025, 3, 5, 9, 0, 1),
+                datetime(2025, 3, 7, 8, 0),
+                datetime(2025, 3, 6, 23, 0),
+            ],
+            "bought": ["no", "yes", "yes", "no", "no", "no"],
+        }
+    )
+    d = Definition(segments=("page",), converted="bought", id="user", contact_date="seen")
+    got = sources.count(on(frame, "moments"), d)
+    assert got.table.rows() == [("Alpha", 1, 0), ("Blog", 1, 1), ("Pricing", 1, 1)]
+    same_counts(rates.count(frame.lazy(), d), got)
 
 
 # Random tables ------------------------------------------------------------------------------
