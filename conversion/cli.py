@@ -359,7 +359,7 @@ def _with_detected_roles(
     if args.no_detect:
         return definition
     completed, detected = complete_definition(
-        definition, detect_roles(frame), source=source, id=not args.no_id
+        definition, lambda: detect_roles(frame), source=source, id=not args.no_id
     )
     for role in detected:
         print(f"conversion: note: {role.note()}", file=sys.stderr)

@@ -19,7 +19,7 @@ from conversion.definition import Definition
 from conversion.errors import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 # Spellings of "became a customer" and "did not", compared after lower-casing and trimming.
 TRUE_VALUES = frozenset(
@@ -608,9 +608,16 @@ class DetectedRole:
 
 
 def complete_definition(
-    d: Definition, roles: Roles, *, source: str = "the file", id: bool = True
+    d: Definition,
+    roles: Roles | Callable[[], Roles],
+    *,
+    source: str = "the file",
+    id: bool = True,
 ) -> tuple[Definition, tuple[DetectedRole, ...]]:
     """``d`` with every role it leaves open taken from ``roles``, and a note per role taken.
+
+    ``roles`` may be a function that detects them: it is called only when a role is open, so a
+    definition that gives every role costs no detection.
 
     Open roles are the customer evidence (a flag, a conversion date, or pre-aggregated counts),
     the id (unless ``id`` is False: count rows), the contact date, and the conversion date when
@@ -638,6 +645,12 @@ def complete_definition(
     used = {*d.segments, d.converted, d.converted_date, d.id, d.contact_date}
     used |= {d.orders.key, d.orders.orders_date} if d.orders else set()
     has_evidence = bool(d.converted or d.converted_date or d.orders or d.pre_aggregated)
+    timed = d.converted_date or (d.orders and d.orders.orders_date)
+    open_roles = not has_evidence or (id and d.id is None) or d.contact_date is None
+    if d.pre_aggregated or not (open_roles or (d.window_days is not None and not timed)):
+        return d, ()
+    if callable(roles):
+        roles = roles()
     if not has_evidence and roles.contacts_column and roles.customers_column:
         for field_name, role, column, option in (
             ("contacts_column", "contacts", roles.contacts_column, "--contacts COL"),
@@ -646,8 +659,6 @@ def complete_definition(
             changes[field_name] = column
             taken.append(DetectedRole(role, column, f'count column "{column}"', option))
         return d.with_changes(**changes), tuple(taken)
-    if d.pre_aggregated:
-        return d, ()
     if not has_evidence:
         changes.update(_detected_evidence(roles, source, taken))
     if id and d.id is None and roles.id is not None and roles.id not in used:
