@@ -878,10 +878,7 @@ def count_tables(
     file is an InputError.
     """
     uses_orders = orders is not None and definition.orders is not None
-    io.check_unambiguous(contacts, _contact_columns(definition))
-    if uses_orders and definition.orders is not None:
-        join = definition.orders
-        io.check_unambiguous(orders, [c for c in (join.right_key, join.orders_date) if c])
+    _check_unambiguous(contacts, definition, orders)
     try:
         counts = count(
             contacts.frame,
@@ -908,6 +905,7 @@ def cohort_tables(
     period: DateBucket = "month",
 ) -> tuple[pl.DataFrame, Counts]:
     """``cohorts`` on loaded files, naming them in messages."""
+    _check_unambiguous(contacts, definition, orders)
     try:
         return cohorts(
             contacts.frame,
@@ -919,6 +917,14 @@ def cohort_tables(
         )
     except pl.exceptions.PolarsError as error:
         raise _read_error(error, contacts, orders) from None
+
+
+def _check_unambiguous(contacts: io.Table, d: Definition, orders: io.Table | None) -> None:
+    """Raise when a chosen column is a repeated header name whose copies differ."""
+    io.check_unambiguous(contacts, _contact_columns(d))
+    if orders is not None and d.orders is not None:
+        join = d.orders
+        io.check_unambiguous(orders, [c for c in (join.right_key, join.orders_date) if c])
 
 
 def _read_error(error: Exception, contacts: io.Table, orders: io.Table | None) -> InputError:
@@ -998,6 +1004,7 @@ def time_to_convert_tables(
     contacts: io.Table, definition: Definition, orders: io.Table | None = None
 ) -> tuple[pl.DataFrame, date]:
     """``time_to_convert`` on loaded files, naming them in messages (like ``count_tables``)."""
+    _check_unambiguous(contacts, definition, orders)
     try:
         return time_to_convert(
             contacts.frame,

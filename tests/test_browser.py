@@ -383,3 +383,31 @@ def test_a_postgres_table_is_counted_in_place_and_charted(browser, postgres, tmp
             _screenshot(tab, "database_segments.png")
         finally:
             context.close()
+
+
+def test_a_report_export_upload_says_what_the_reader_left_out(page):
+    """Google Ads report (tests/corpus): title lines and Total rows are left out, not counted."""
+    from playwright.sync_api import expect
+
+    corpus = Path(__file__).resolve().parent / "corpus"
+    _upload(page, corpus / "google_ads_campaigns.csv")
+    _wait_for_title(page, "Preview of google_ads_campaigns.csv")
+    _wait_for_idle(page)
+    _metric_card(page, "Rows").wait_for()
+    alerts = page.locator('[data-testid="stAlert"]')
+    expect(alerts.filter(has_text="are a title above the table")).to_have_count(1)
+    # "Total: Account" and "Total: Campaigns" both equal the sum of the campaigns.
+    expect(alerts.filter(has_text="is the total of the other rows")).to_have_count(2)
+    _assert_no_exception(page)
+    _screenshot(page, "data-report-export.png")
+    page.set_viewport_size({"width": 390, "height": 900})
+    page.wait_for_timeout(600)
+    page.screenshot(path=ARTIFACTS / "data-report-export-phone.png", full_page=True)
+    page.set_viewport_size(VIEWPORT)
+
+    _go_to(page, "Segments", "Conversion by segment")
+    # 139,703 clicks and 6,418 conversions over the 50 campaigns (tests/corpus/expected.json),
+    # not doubled by the Total rows.
+    assert _metric(page, "Contacts") == "139,703"
+    assert _metric(page, "Customers") == "6,418"
+    _assert_no_exception(page)
