@@ -16,7 +16,7 @@ import polars as pl
 
 from conversion.engine import MISSING
 from conversion.errors import InputError
-from conversion.roles import count_expr
+from conversion.roles import count_expr, text_expr
 
 if TYPE_CHECKING:
     from conversion.definition import Definition
@@ -28,12 +28,6 @@ TOTAL_LABEL = r"(?i)^\s*(grand\s+|sub\s*-?\s*)?(totals?|gesamt|summe)\b"
 _RAW = "__cbs_raw_"
 _ROW = "__cbs_row"
 _TOTAL = "__cbs_total_row"
-
-
-def _text(column: str) -> pl.Expr:
-    """Trimmed text with empty values as null."""
-    text = pl.col(column).cast(pl.String).str.strip_chars()
-    return pl.when(text != "").then(text)
 
 
 def read_counts(
@@ -68,12 +62,12 @@ def read_counts(
     'Row 3 of report.csv (“Total”) is the total'
     """
     assert d.contacts_column and d.customers_column
-    segments = [_text(c).fill_null(MISSING).alias(c) for c in d.segments]
+    segments = [text_expr(c).fill_null(MISSING).alias(c) for c in d.segments]
     frame = (
         contacts.select(
             *segments,
-            _text(d.contacts_column).alias(_RAW + "contacts"),
-            _text(d.customers_column).alias(_RAW + "customers"),
+            text_expr(d.contacts_column).alias(_RAW + "contacts"),
+            text_expr(d.customers_column).alias(_RAW + "customers"),
         )
         .with_row_index(_ROW, offset=1)
         .with_columns(

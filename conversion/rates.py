@@ -29,6 +29,7 @@ from conversion.roles import (
     flag_expr,
     present_expr,
     seconds_expr,
+    text_expr,
     unreadable_date_expr,
     unrecognised_flag_expr,
 )
@@ -281,12 +282,6 @@ def _date_formats(frame: pl.LazyFrame, d: Definition, source: str) -> dict[str, 
     }
 
 
-def _text(column: str) -> pl.Expr:
-    """Trimmed text with empty values as null."""
-    text = pl.col(column).cast(pl.String).str.strip_chars()
-    return pl.when(text == "").then(None).otherwise(text)
-
-
 def _segment_columns(
     index: int,
     column: str,
@@ -320,21 +315,21 @@ def _segment_columns(
     if d.bin_count(column) is not None:
         if schema[column].is_numeric():
             return [pl.col(column).cast(pl.Float64).alias(column)], []
-        number = _text(column).cast(pl.Float64, strict=False)
+        number = text_expr(column).cast(pl.Float64, strict=False)
         present = f"{_TMP}segment_{index}_present"
         checks.append(
             _Check(
                 f"{_BAD}segment_{column}",
                 column,
                 source,
-                _text(column).is_not_null() & number.is_null(),
+                text_expr(column).is_not_null() & number.is_null(),
                 "number",
                 present=present,
                 parsed=column,
             )
         )
         return [number.alias(column), present_expr(column).alias(present)], []
-    return [_text(column).alias(column)], []
+    return [text_expr(column).alias(column)], []
 
 
 def bucket_label(dates: pl.Expr, bucket: DateBucket) -> pl.Expr:
@@ -393,7 +388,7 @@ def _row_frame(
         raw += first
         derived += then
     if d.id:
-        raw.append(_text(d.id).alias(_ID))
+        raw.append(text_expr(d.id).alias(_ID))
     if d.converted:
         dtype = schema[d.converted]
         raw.append(flag_expr(d.converted, dtype, d.customer_values).alias(_FLAG))
@@ -430,7 +425,7 @@ def _row_frame(
         # Only a contact's rows are ordered by the time of day: lags count whole days.
         raw.append(seconds_expr(d.contact_date, formats[d.contact_date]).alias(_CONTACT_SECONDS))
     if d.orders is not None:
-        raw.append(_text(d.orders.key).alias(_KEY))
+        raw.append(text_expr(d.orders.key).alias(_KEY))
     derived += [
         (pl.col(check.present) & pl.col(check.parsed).is_null()).alias(check.name)
         for check in checks
@@ -469,7 +464,7 @@ def _order_rows(
     join = d.orders
     assert join is not None
     if join.orders_date is None:
-        return orders.select(_text(join.right_key).alias(_KEY))
+        return orders.select(text_expr(join.right_key).alias(_KEY))
     fmt = detect_date_format(orders, join.orders_date, explicit=d.date_format, source=source)
     checks.append(
         _Check(
@@ -482,7 +477,7 @@ def _order_rows(
         )
     )
     return orders.select(
-        _text(join.right_key).alias(_KEY),
+        text_expr(join.right_key).alias(_KEY),
         date_expr(join.orders_date, fmt).alias(engine.ORDER_DATE),
         unreadable_date_expr(join.orders_date, fmt).alias(_ORDER_DATE_BAD),
     )
@@ -670,11 +665,7 @@ def top_k(table: pl.DataFrame, segments: Sequence[str], k: int) -> pl.DataFrame:
             .otherwise(pl.lit(OTHER))
             .alias(column)
         )
-    return (
-        table.group_by(list(segments))
-        .agg(pl.col("contacts").sum(), pl.col("customers").sum())
-        .sort(list(segments))
-    )
+    return aggregated.summed(table, list(segments))
 
 
 def _count_pre_aggregated(

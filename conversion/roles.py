@@ -335,6 +335,18 @@ def count_expr(text: pl.Expr, *, decimal_comma: bool = False) -> pl.Expr:
     return cleaned.cast(pl.Float64, strict=False)
 
 
+def text_expr(column: str) -> pl.Expr:
+    """A column as trimmed text, with empty values as null: how segments, ids and keys are read.
+
+    Examples
+    --------
+    >>> pl.DataFrame({"s": [" Ads ", "", None]}).select(text_expr("s")).to_series().to_list()
+    ['Ads', None, None]
+    """
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    return pl.when(text != "").then(text)
+
+
 def present_expr(column: str) -> pl.Expr:
     """True where ``column`` holds a non-empty value."""
     return pl.col(column).cast(pl.String).str.strip_chars().fill_null("") != ""
@@ -661,29 +673,19 @@ def complete_definition(
         return d.with_changes(**changes), tuple(taken)
     if not has_evidence:
         changes.update(_detected_evidence(roles, source, taken))
-    if id and d.id is None and roles.id is not None and roles.id not in used:
-        changes["id"] = roles.id
-        taken.append(DetectedRole("id", roles.id, f'column "{roles.id}"', "--id COL"))
     used |= {value for value in changes.values() if isinstance(value, str)}
-    if d.contact_date is None and roles.contact_date is not None and roles.contact_date not in used:
-        changes["contact_date"] = roles.contact_date
-        taken.append(
-            DetectedRole(
-                "contact date", roles.contact_date, f'column "{roles.contact_date}"',
-                "--contact-date COL",
-            )
-        )  # fmt: skip
-    needs_timing = d.window_days is not None and not (
-        d.converted_date or changes.get("converted_date") or (d.orders and d.orders.orders_date)
-    )
-    if needs_timing and roles.converted_date not in (None, *used, changes.get("contact_date")):
-        changes["converted_date"] = roles.converted_date
-        taken.append(
-            DetectedRole(
-                "conversion date", roles.converted_date, f'column "{roles.converted_date}"',
-                "--converted-date COL",
-            )
-        )  # fmt: skip
+    needs_timing = d.window_days is not None and not (timed or "converted_date" in changes)
+    for field_name, role, column, option, wanted in (
+        ("id", "id", roles.id, "--id COL", id and d.id is None),
+        ("contact_date", "contact date", roles.contact_date, "--contact-date COL",
+         d.contact_date is None),
+        ("converted_date", "conversion date", roles.converted_date, "--converted-date COL",
+         needs_timing),
+    ):  # fmt: skip
+        if wanted and column is not None and column not in used:
+            changes[field_name] = column
+            used.add(column)
+            taken.append(DetectedRole(role, column, f'column "{column}"', option))
     return (d.with_changes(**changes) if changes else d), tuple(taken)
 
 
