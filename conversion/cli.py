@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
 
+    _rates_parser(commands)
+    _roles_parser(commands)
+    return parser
+
+
+def _rates_parser(commands: argparse._SubParsersAction) -> None:
+    """``conversion rates``: the conversion rate per segment."""
     rates = commands.add_parser(
         "rates", help="conversion rate per segment", description="Conversion rate per segment."
     )
@@ -64,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COL",
         help="segment column; repeat for a cross-breakdown",
     )
+    _evidence_arguments(rates)
+    _counting_arguments(rates)
+    _judging_arguments(rates)
+    _output_arguments(rates)
+    _remote_arguments(rates)
+
+
+def _evidence_arguments(rates: argparse.ArgumentParser) -> None:
+    """What makes a contact a customer: a flag, a conversion date, orders, or counts."""
     evidence = rates.add_argument_group("what makes a customer")
     evidence.add_argument(
         "--converted",
@@ -102,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="pre-aggregated input: the customers count column",
     )
 
+
+def _counting_arguments(rates: argparse.ArgumentParser) -> None:
+    """How contacts are counted: the id, the dates, the window, top K, bins and buckets."""
     counting = rates.add_argument_group(
         "how to count (roles not given are detected as the app detects them, each named in a "
         "note on stderr)"
@@ -154,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="strptime format for all date columns, e.g. %%d/%%m/%%Y %%H:%%M",
     )
 
+
+def _judging_arguments(rates: argparse.ArgumentParser) -> None:
+    """Bands, the multiple-comparison adjustment and the row order."""
     judging = rates.add_argument_group("bands and statistics")
     judging.add_argument(
         "--bands",
@@ -178,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="row order (default: interval lower bound)",
     )
 
+
+def _output_arguments(rates: argparse.ArgumentParser) -> None:
+    """How the file is read and where the result goes."""
     output = rates.add_argument_group("input and output")
     _reading_arguments(output)
     output.add_argument(
@@ -193,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     output.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
 
+
+def _remote_arguments(rates: argparse.ArgumentParser) -> None:
+    """Counting where the data are: a database, or a file read by DuckDB or Spark."""
     remote = rates.add_argument_group(
         "where the data are (count in a database or on Spark; only the per-segment table "
         "comes back)"
@@ -224,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="secrets file for secrets:NAME (default: .streamlit/secrets.toml)",
     )
 
+
+def _roles_parser(commands: argparse._SubParsersAction) -> None:
+    """``conversion roles``: the roles detected for a file."""
     roles = commands.add_parser(
         "roles",
         help="suggest column roles for a file",
@@ -231,7 +262,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     roles.add_argument("contacts", metavar="CONTACTS")
     _reading_arguments(roles)
-    return parser
 
 
 def _reading_arguments(group: argparse._ActionsContainer) -> None:
