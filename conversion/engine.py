@@ -181,8 +181,9 @@ def _moment_number(d: Definition, timed: bool) -> nw.Expr:
     ) * 86_400
     if timed:
         number = number + nw.col(CONTACT_SECONDS).cast(nw.Int64).fill_null(0)
+    # A missing date makes the condition null, which every engine takes as false: last.
     in_range = (number >= 0) & (number < _MOMENTS)
-    return nw.when(in_range).then(number).otherwise(nw.lit(_MOMENTS - 1)).fill_null(_MOMENTS - 1)
+    return nw.when(in_range).then(number).otherwise(nw.lit(_MOMENTS - 1))
 
 
 def _numbers_back(frame: nw.LazyFrame, numeric: Sequence[str]) -> nw.LazyFrame:

@@ -421,20 +421,31 @@ def _readable_copy(path: Path, name: str, max_bytes: int | None) -> tuple[Path, 
 
 def _decode_utf16(path: Path, name: str, encoding: str) -> Path:
     """Copy UTF-16 text (after its byte order mark) to a private UTF-8 file, chunk by chunk."""
-    fd, target = _private_file("_" + _safe_name(_strip_gz(name)))
-    decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        with os.fdopen(fd, "wb") as out, path.open("rb") as source:
-            source.seek(len(codecs.BOM_UTF16_LE))
-            while chunk := source.read(_CHUNK):
-                out.write(decoder.decode(chunk).encode("utf-8"))
-            out.write(decoder.decode(b"", final=True).encode("utf-8"))
+        return _to_utf8(path, name, encoding, skip=len(codecs.BOM_UTF16_LE))
     except UnicodeDecodeError as error:
-        target.unlink()
         raise InputError(
             f"{name} starts like UTF-16 text (Excel “Unicode text”) but is not valid UTF-16 "
             f"({error.reason}). Export it again, preferably as CSV UTF-8, and load that file."
         ) from None
+
+
+def _to_utf8(path: Path, name: str, encoding: str, *, skip: int = 0) -> Path:
+    """Copy text in ``encoding`` (from byte ``skip``) to a private UTF-8 file, chunk by chunk.
+
+    Raises UnicodeDecodeError, with no file left behind, when the text is not in ``encoding``.
+    """
+    fd, target = _private_file("_" + _safe_name(_strip_gz(name)))
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with os.fdopen(fd, "wb") as out, path.open("rb") as source:
+            source.seek(skip)
+            while chunk := source.read(_CHUNK):
+                out.write(decoder.decode(chunk).encode("utf-8"))
+            out.write(decoder.decode(b"", final=True).encode("utf-8"))
+    except UnicodeDecodeError:
+        target.unlink()
+        raise
     return target
 
 
@@ -685,7 +696,7 @@ def _scan_parquet(path: Path, name: str) -> Table:
 
 def _scan_ndjson(path: Path, name: str) -> Table:
     if _read_head(path, name, len(_BOM)) == _BOM:
-        path = _copy_without_bom(path, name)
+        path = _copy_range(path, name, len(_BOM), path.stat().st_size)
     frame = pl.scan_ndjson(path)
     try:
         return _named_table(frame, name, "ndjson")
@@ -699,14 +710,6 @@ def _json_lines_error(name: str) -> InputError:
         "line). Save a single JSON document as an array of objects ([{...}, {...}]), or write "
         "one object per line."
     )
-
-
-def _copy_without_bom(path: Path, name: str) -> Path:
-    fd, target = _private_file("_" + _safe_name(name))
-    with os.fdopen(fd, "wb") as out, path.open("rb") as source:
-        source.seek(len(_BOM))
-        shutil.copyfileobj(source, out, _CHUNK)
-    return target
 
 
 def _read_json_array(path: Path, name: str) -> Table:
@@ -1403,17 +1406,10 @@ def _scan_text(path: Path, delimiter: str, columns: int, check_bytes: int) -> _T
 def _transcode(path: Path, name: str) -> tuple[Path, str]:
     """Copy non-UTF-8 text to a private UTF-8 file: cp1252 if it decodes, else Latin-1."""
     for encoding in ("cp1252", "latin-1"):
-        fd, target = _private_file("_" + _safe_name(name))
-        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            with os.fdopen(fd, "wb") as out, path.open("rb") as source:
-                while chunk := source.read(_CHUNK):
-                    out.write(decoder.decode(chunk).encode("utf-8"))
-                out.write(decoder.decode(b"", final=True).encode("utf-8"))
+            return _to_utf8(path, name, encoding), encoding
         except UnicodeDecodeError:
-            target.unlink()
             continue
-        return target, encoding
     raise AssertionError("Latin-1 decodes every byte")  # pragma: no cover
 
 

@@ -505,11 +505,12 @@ def _profile(series: pl.Series) -> dict[str, object]:
     if n and (numbers.null_count() or not bool((numbers % 1 == 0).all())):
         # Counts as reports write them: 1,234 or 1 234, or 1.234 where the comma is the
         # decimal mark (whether it is, the file's delimiter decides when counting).
-        read = pl.select(
-            count_expr(pl.lit(text)).fill_null(count_expr(pl.lit(text), decimal_comma=True))
-        ).to_series()
-        dotted = pl.select(count_expr(pl.lit(text), decimal_comma=True)).to_series()
-        complete = [c for c in (read, dotted) if c.null_count() == 0]
+        read = pl.DataFrame({"text": text}).select(
+            comma=count_expr(pl.col("text")),
+            dotted=count_expr(pl.col("text"), decimal_comma=True),
+        )
+        mixed, dotted = read["comma"].fill_null(read["dotted"]), read["dotted"]
+        complete = [c for c in (mixed, dotted) if c.null_count() == 0]
         whole = [c for c in complete if bool((c % 1 == 0).all())]
         if whole or (complete and numbers.null_count()):
             numbers = (whole or complete)[0]
@@ -612,11 +613,12 @@ class DetectedRole:
     column: str
     what: str  # how the column is read: 'flag column "y"'
     option: str  # the command-line flag that chooses another column
+    opt_out: str = ""  # the flag that leaves the role unfilled, and what that does
 
     def note(self) -> str:
         """``customer = flag column "y" (detected; --converted COL to choose another)``."""
-        extra = ", --no-id to count rows" if self.role == "id" else ""
-        return f"{self.role} = {self.what} (detected; {self.option} to choose another{extra})"
+        opt_out = f", {self.opt_out}" if self.opt_out else ""
+        return f"{self.role} = {self.what} (detected; {self.option} to choose another{opt_out})"
 
 
 def complete_definition(
@@ -675,17 +677,17 @@ def complete_definition(
         changes.update(_detected_evidence(roles, source, taken))
     used |= {value for value in changes.values() if isinstance(value, str)}
     needs_timing = d.window_days is not None and not (timed or "converted_date" in changes)
-    for field_name, role, column, option, wanted in (
-        ("id", "id", roles.id, "--id COL", id and d.id is None),
-        ("contact_date", "contact date", roles.contact_date, "--contact-date COL",
+    for field_name, role, column, option, opt_out, wanted in (
+        ("id", "id", roles.id, "--id COL", "--no-id to count rows", id and d.id is None),
+        ("contact_date", "contact date", roles.contact_date, "--contact-date COL", "",
          d.contact_date is None),
-        ("converted_date", "conversion date", roles.converted_date, "--converted-date COL",
+        ("converted_date", "conversion date", roles.converted_date, "--converted-date COL", "",
          needs_timing),
     ):  # fmt: skip
         if wanted and column is not None and column not in used:
             changes[field_name] = column
             used.add(column)
-            taken.append(DetectedRole(role, column, f'column "{column}"', option))
+            taken.append(DetectedRole(role, column, f'column "{column}"', option, opt_out))
     return (d.with_changes(**changes) if changes else d), tuple(taken)
 
 
