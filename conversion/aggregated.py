@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from conversion.engine import MISSING
-from conversion.errors import InputError
+from conversion.errors import InputError, n, verb
 from conversion.roles import count_expr, text_expr
 
 if TYPE_CHECKING:
@@ -160,10 +160,9 @@ def _check_customers_within_contacts(frame: pl.DataFrame, d: Definition, source:
             f"{row[-2]} contacts"
             for row in over.select(_ROW, *d.segments, "contacts", "customers").head(5).iter_rows()
         )
-        rows = f"{over.height:,} row" + ("s" if over.height != 1 else "")
-        verb = "does" if over.height == 1 else "do"
         raise InputError(
-            f"{source}: customers cannot exceed contacts, but {rows} {verb} ({listed}). "
+            f"{source}: customers cannot exceed contacts, but {n(over.height, 'row')} "
+            f"{verb(over.height, 'does', 'do')} ({listed}). "
             "Check that the two columns are not swapped."
         )
 

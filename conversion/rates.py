@@ -21,7 +21,7 @@ import polars as pl
 from conversion import aggregated, engine, io
 from conversion.definition import DateBucket, Definition
 from conversion.engine import COUNTED, IMMATURE, MISSING, MISSING_ID, NO_CONTACT_DATE
-from conversion.errors import InputError
+from conversion.errors import InputError, n, verb
 from conversion.roles import (
     DateFormat,
     date_expr,
@@ -704,15 +704,6 @@ def _count_pre_aggregated(
         schema={**{c: pl.String for c in d.segments}, EXCLUSION: pl.String, "contacts": pl.Int64}
     )
     return Counts(table, quality, tuple(warnings), d, excluded)
-
-
-def n(count: int, noun: str) -> str:
-    """A count with its noun: n(1, "row") -> "1 row", n(1200, "row") -> "1,200 rows"."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
-
-
-def verb(count: int, singular: str, plural: str) -> str:
-    return singular if count == 1 else plural
 
 
 def _warnings(q: Quality, d: Definition) -> list[str]:
