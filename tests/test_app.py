@@ -417,3 +417,13 @@ def test_copy_as_python_reproduces_the_table_shown(monkeypatch):
         for row in result.table.iter_rows(named=True)
     }
     assert got == expected
+
+
+def test_an_upload_with_two_candidate_flags_asks_which_one_on_the_data_page():
+    # y and converted are both yes/no columns named like an outcome: neither is chosen.
+    rows = ["job,y,converted"] + [f"{'ab'[i % 2]},{'yes' if i % 3 else 'no'},no" for i in range(40)]
+    at = upload(run_app(), "bank.csv", ("\n".join(rows) + "\n").encode())
+    warnings = [shown(w.value) for w in at.warning]
+    assert any("Several columns could each say who became a customer" in w for w in warnings)
+    assert any("“y”, “converted”" in w for w in warnings)
+    assert at.radio(key=next(r.key for r in at.radio if "evidence" in str(r.key))).value == "flag"

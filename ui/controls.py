@@ -100,7 +100,7 @@ def role_editor(data: state.Dataset, d: Definition) -> Definition:
         else "orders"
         if d.orders
         else "flag"
-        if d.converted
+        if d.converted or (not d.converted_date and data.roles.flag_candidates)
         else "date"
     )
     kinds = list(EVIDENCE) if data.orders is not None else [k for k in EVIDENCE if k != "orders"]
