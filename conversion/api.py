@@ -31,9 +31,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from conversion import charts, io, rates, report, sources, stats
+from conversion import counting, reading, sources
+from conversion.analysis import stats
 from conversion.definition import Bands, Definition, OrdersJoin
 from conversion.errors import InputError
+from conversion.presentation import charts, report
 from conversion.roles import parse_customer_values
 
 if TYPE_CHECKING:
@@ -215,7 +217,7 @@ def by_segment(
         orders_table = (
             _table(orders, "the orders table", sheet=orders_sheet) if orders is not None else None
         )
-        counts = rates.count_tables(contacts_table, definition, orders_table)
+        counts = counting.count_tables(contacts_table, definition, orders_table)
     return SegmentRates(
         table=stats.describe(counts.table, definition.bands, adjust=adjust, sort=sort),
         overall=stats.overall(counts.table),
@@ -272,12 +274,12 @@ class SegmentRates:
     table: pl.DataFrame
     overall: stats.Overall
     warnings: tuple[str, ...]
-    quality: rates.Quality
+    quality: counting.Quality
     definition: Definition
     adjust: stats.AdjustMethod
     counts: pl.DataFrame
-    _source: io.Table | sources.Remote
-    _orders_source: io.Table | sources.Remote | None = None
+    _source: reading.Table | sources.Remote
+    _orders_source: reading.Table | sources.Remote | None = None
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -366,7 +368,7 @@ class SegmentRates:
                 period=period,  # type: ignore[arg-type]
             )
         else:
-            table, _ = rates.cohort_tables(
+            table, _ = counting.cohort_tables(
                 self._source,
                 cohort_definition,
                 self._orders_source,
@@ -509,10 +511,10 @@ def _bands(bands: BandsLike) -> Bands:
 
 def _table(
     data: TableLike, name: str, *, sheet: str | None = None, delimiter: str | None = None
-) -> io.Table:
-    """Any accepted input as a loaded table; files through ``io.load``, frames as they are."""
+) -> reading.Table:
+    """Any accepted input as a loaded table; files through ``reading.load``, frames as they are."""
     if isinstance(data, str | os.PathLike):
-        return io.load(data, sheet=sheet, delimiter=delimiter)
+        return reading.load(data, sheet=sheet, delimiter=delimiter)
     if sheet is not None or delimiter is not None:
         raise InputError("sheet= and delimiter= apply to files only; a data frame has neither.")
     if isinstance(data, pl.LazyFrame):
@@ -530,7 +532,7 @@ def _table(
         )
     if not frame.collect_schema().names():
         raise InputError(f"{name} has no columns.")
-    return io.Table(frame, name=name, format="data frame")
+    return reading.Table(frame, name=name, format="data frame")
 
 
 _NATIVE_LAZY = (

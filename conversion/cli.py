@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, NoReturn
 
 import polars as pl
 
-from conversion import io, sources, stats
+from conversion import reading, sources
+from conversion.analysis import stats
+from conversion.counting import Counts, count_tables
 from conversion.definition import BAND_PRESETS, Bands, Definition, OrdersJoin
 from conversion.errors import InputError
-from conversion.rates import Counts, count_tables
-from conversion.report import export_table
+from conversion.presentation.report import export_table
 from conversion.roles import complete_definition, detect_roles, parse_customer_values
 
 if TYPE_CHECKING:
@@ -367,7 +368,7 @@ def run_rates(args: argparse.Namespace) -> tuple[Counts, pl.DataFrame, stats.Ove
                 option = "--" + flag.replace("_", "-")
                 raise InputError(f"{option} needs --source (a database) or --engine.")
         contacts = _load(args, args.contacts)
-        orders = io.load(args.orders) if args.orders else None
+        orders = reading.load(args.orders) if args.orders else None
         definition = _with_detected_roles(args, definition, contacts.frame, contacts.name)
         counts = count_tables(contacts, definition, orders, keep_totals=args.keep_totals)
     table = stats.describe(
@@ -376,8 +377,10 @@ def run_rates(args: argparse.Namespace) -> tuple[Counts, pl.DataFrame, stats.Ove
     return counts, table, stats.overall(counts.table)
 
 
-def _load(args: argparse.Namespace, path: str) -> io.Table:
-    return io.load(path, sheet=args.sheet, delimiter=args.delimiter, header_row=args.header_row)
+def _load(args: argparse.Namespace, path: str) -> reading.Table:
+    return reading.load(
+        path, sheet=args.sheet, delimiter=args.delimiter, header_row=args.header_row
+    )
 
 
 def _with_detected_roles(
@@ -587,7 +590,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for warning in counts.warnings:
                     print(f"conversion: note: {warning}", file=sys.stderr)
         if getattr(args, "output", None):
-            from conversion.export import write_atomically  # charts stack: only when writing
+            from conversion.presentation.export import (
+                write_atomically,
+            )  # charts stack: only when writing
 
             write_atomically(args.output, text)
         else:

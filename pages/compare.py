@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from conversion import charts, report
+from conversion.presentation import charts, report
 from ui import state, views
 from ui.entry import through_app
 from ui.text import plain

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from conversion import io, report
-from conversion.samples import SAMPLES
+from conversion import reading
+from conversion.presentation import report
+from conversion.reading.samples import SAMPLES
 from ui import controls, state
 from ui.entry import through_app
 from ui.text import plain
@@ -43,7 +44,7 @@ if data.remote is not None:
         f"The first {state.REMOTE_SAMPLE_ROWS:,} rows, read once to suggest column roles; every "
         "count runs on the whole table in the database."
     )
-st.dataframe(data.contacts.frame.head(io.PREVIEW_ROWS).collect(), hide_index=True, height=250)
+st.dataframe(data.contacts.frame.head(reading.PREVIEW_ROWS).collect(), hide_index=True, height=250)
 
 st.subheader("Column roles")
 st.caption("Detected from the column names and values; change anything that is wrong.")

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from conversion import charts, report, stats
+from conversion.analysis import stats
+from conversion.presentation import charts, report
 from ui import controls, state, views
 from ui.entry import through_app
 

@@ -3,7 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from conversion import charts, insights, report, survival
+from conversion.analysis import insights, survival
+from conversion.presentation import charts, report
 from ui import controls, state, views
 from ui.entry import through_app
 from ui.text import plain

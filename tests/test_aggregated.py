@@ -8,9 +8,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from conversion.counting import count
 from conversion.definition import Definition
 from conversion.errors import InputError
-from conversion.rates import count
 
 D = Definition(segments=("campaign",), contacts_column="clicks", customers_column="conversions")
 

@@ -132,14 +132,14 @@ def test_copy_as_python_opens_the_same_table_and_gives_the_same_numbers(
 def test_trends_run_in_the_database_and_say_what_needs_a_file(tmp_path: Path) -> None:
     from test_engines import typed
 
-    from conversion import io, rates
-    from conversion.samples import SAMPLES
+    from conversion import counting, reading
+    from conversion.reading.samples import SAMPLES
 
     sample = SAMPLES["newsletter"]
     d = sample.definition
     path = tmp_path / "newsletter.duckdb"
     with duckdb.connect(str(path)) as connection:
-        rows = typed(io.load(sample.contacts_path), [d.contact_date, d.converted_date])
+        rows = typed(reading.load(sample.contacts_path), [d.contact_date, d.converted_date])
         connection.register("rows", rows.to_arrow())
         connection.execute("create table signups as select * from rows")
     at = count_in_database(
@@ -153,7 +153,7 @@ def test_trends_run_in_the_database_and_say_what_needs_a_file(tmp_path: Path) ->
     assert at.get("segmented_control")[0].options == ["month", "quarter"]
     cohort_table = at.dataframe[0].value
     overall = definition.with_changes(segments=())  # the page's default lines: Overall
-    want, _ = rates.cohort_tables(io.load(sample.contacts_path), overall, period="month")
+    want, _ = counting.cohort_tables(reading.load(sample.contacts_path), overall, period="month")
     assert cohort_table["contacts"].tolist() == want["contacts"].to_list()
     assert cohort_table["customers"].tolist() == want["customers"].to_list()
     assert any("works on files only" in i.value for i in at.info)

@@ -13,9 +13,9 @@ import polars as pl
 import pytest
 import vl_convert as vlc
 
-from conversion import charts
 from conversion.definition import BAND_PRESETS, Bands
 from conversion.errors import InputError
+from conversion.presentation import charts
 
 SEGMENTS = ["Organic", "Paid", "Referral", "Partner", "Events"]
 # Hand-typed rates; the intervals are made-up values, only their placement is under test.

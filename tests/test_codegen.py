@@ -1,7 +1,7 @@
 """Tests for 'copy as Python': the generated code runs and gives the app's table and chart.
 
 The oracle is what the app's Segments page computes for the same view:
-``stats.describe(rates.count_tables(contacts, definition, orders).table, bands, sort=...)`` and
+``stats.describe(counting.count_tables(contacts, definition, orders).table, bands, sort=...)`` and
 ``charts.bar_chart`` / ``charts.pie_chart`` on that table.
 """
 
@@ -19,10 +19,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from conversion import api, charts, codegen, io, rates, report, stats
+from conversion import api, counting, reading
+from conversion.analysis import stats
 from conversion.definition import Bands, Definition, OrdersJoin
 from conversion.errors import InputError
-from conversion.samples import SAMPLES, Sample
+from conversion.presentation import charts, report
+from conversion.reading.samples import SAMPLES, Sample
+from conversion.sharing import codegen
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,15 +43,15 @@ def run(code: str) -> tuple[api.SegmentRates, Any]:
 
 def apps_table(
     contacts: Path, definition: Definition, orders: Path | None = None, sort: str = "lower_bound"
-) -> tuple[pl.DataFrame, rates.Counts]:
+) -> tuple[pl.DataFrame, counting.Counts]:
     """The Segments page's table for this view, computed the way the page computes it."""
-    counts = rates.count_tables(
-        io.load(contacts), definition, io.load(orders) if orders is not None else None
+    counts = counting.count_tables(
+        reading.load(contacts), definition, reading.load(orders) if orders is not None else None
     )
     return stats.describe(counts.table, definition.bands, sort=sort), counts  # type: ignore[arg-type]
 
 
-def apps_bar_chart(described: pl.DataFrame, counts: rates.Counts, bands: Bands) -> Any:
+def apps_bar_chart(described: pl.DataFrame, counts: counting.Counts, bands: Bands) -> Any:
     segments = counts.definition.segments
     return charts.bar_chart(
         report.with_labels(described, segments),
@@ -160,8 +163,8 @@ def test_pie_and_trend_charts() -> None:
     code = sample_code(sample, chart="trend", period="quarter", by="source")
     assert code.endswith('result.trend_chart("quarter", by="source")\n')
     result, trend = run(code)
-    table, _ = rates.cohort_tables(
-        io.load(sample.contacts_path), sample.definition, period="quarter"
+    table, _ = counting.cohort_tables(
+        reading.load(sample.contacts_path), sample.definition, period="quarter"
     )
     expected = charts.trend_chart(
         report.cohort_rates(table), Bands(), segment="source", period="quarter"

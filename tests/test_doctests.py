@@ -17,11 +17,11 @@ PACKAGE = ROOT / "conversion"
 API_PAGE = ROOT / "docs" / "api.md"
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 # Modules whose examples are the public documentation: they must have some.
-DOCUMENTED = ("conversion", "conversion.api", "conversion.codegen")
+DOCUMENTED = ("conversion", "conversion.api", "conversion.sharing.codegen")
 
 MODULES = sorted(
-    "conversion" if path.stem == "__init__" else f"conversion.{path.stem}"
-    for path in PACKAGE.glob("*.py")
+    ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    for path in PACKAGE.rglob("*.py")
     if path.stem != "__main__"  # runs the command line when imported
 )
 
@@ -52,9 +52,12 @@ def test_module_examples(name: str) -> None:
 
 
 def test_every_module_is_collected() -> None:
-    assert {"conversion.api", "conversion.codegen", "conversion.rates", "conversion"} <= set(
-        MODULES
-    )
+    assert {
+        "conversion",
+        "conversion.api",
+        "conversion.sharing.codegen",
+        "conversion.counting.rates",
+    } <= set(MODULES)
 
 
 def test_api_page_examples() -> None:

@@ -20,10 +20,11 @@ from engines import spark_schema as engines_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conversion import engine, io, rates, roles, sources
+from conversion import counting, reading, roles, sources
+from conversion.counting import engine
 from conversion.definition import Definition, OrdersJoin
 from conversion.errors import InputError
-from conversion.samples import SAMPLES
+from conversion.reading.samples import SAMPLES
 
 ENGINES = ["duckdb", "postgresql", "spark"]
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +47,7 @@ def on(request: pytest.FixtureRequest):
     return put
 
 
-def typed(table: io.Table, date_columns: list[str]) -> pl.DataFrame:
+def typed(table: reading.Table, date_columns: list[str]) -> pl.DataFrame:
     """A file's rows as a warehouse would hold them: dates as dates, everything else as text."""
     frame = table.frame
     formats = {
@@ -55,7 +56,7 @@ def typed(table: io.Table, date_columns: list[str]) -> pl.DataFrame:
     return frame.with_columns(roles.date_expr(c, f).alias(c) for c, f in formats.items()).collect()
 
 
-def same_counts(want: rates.Counts, got: rates.Counts) -> None:
+def same_counts(want: counting.Counts, got: counting.Counts) -> None:
     assert got.table.to_dicts() == want.table.to_dicts()
     assert got.excluded.to_dicts() == want.excluded.to_dicts()
     assert got.quality == want.quality
@@ -69,9 +70,9 @@ SAMPLE_KEYS = [k for k, s in SAMPLES.items() if not s.definition.pre_aggregated]
 def test_each_sample_counts_the_same_on_every_engine(on, key: str) -> None:
     sample = SAMPLES[key]
     d = sample.definition
-    contacts = io.load(sample.contacts_path)
-    orders = io.load(sample.orders_path) if sample.orders_path else None
-    want = rates.count_tables(contacts, d, orders)
+    contacts = reading.load(sample.contacts_path)
+    orders = reading.load(sample.orders_path) if sample.orders_path else None
+    want = counting.count_tables(contacts, d, orders)
 
     remote = on(typed(contacts, [c for c in (d.contact_date, d.converted_date) if c]), f"c_{key}")
     remote_orders = None
@@ -83,14 +84,14 @@ def test_each_sample_counts_the_same_on_every_engine(on, key: str) -> None:
 
 def test_cohorts_and_buckets_match_on_every_engine(on) -> None:
     sample = SAMPLES["newsletter"]
-    contacts = io.load(sample.contacts_path)
+    contacts = reading.load(sample.contacts_path)
     d = sample.definition.with_changes(
         segments=("source", "first_purchase_date"),
         date_buckets=(("first_purchase_date", "quarter"),),
     )
     remote = on(typed(contacts, ["signup_date", "first_purchase_date"]), "cohorts")
-    same_counts(rates.count_tables(contacts, d), sources.count(remote, d))
-    want_table, _ = rates.cohort_tables(contacts, sample.definition, period="month")
+    same_counts(counting.count_tables(contacts, d), sources.count(remote, d))
+    want_table, _ = counting.cohort_tables(contacts, sample.definition, period="month")
     got_table, _ = sources.cohorts(remote, sample.definition, period="month")
     assert got_table.to_dicts() == want_table.to_dicts()
 
@@ -116,7 +117,7 @@ def test_the_earliest_moment_decides_a_contacts_segment_on_every_engine(on) -> N
     d = Definition(segments=("page",), converted="bought", id="user", contact_date="seen")
     got = sources.count(on(frame, "moments"), d)
     assert got.table.rows() == [("Alpha", 1, 0), ("Blog", 1, 1), ("Pricing", 1, 1)]
-    same_counts(rates.count(frame.lazy(), d), got)
+    same_counts(counting.count(frame.lazy(), d), got)
 
 
 # Random tables ------------------------------------------------------------------------------
@@ -193,7 +194,7 @@ def test_random_tables_count_the_same_as_polars(kind: str, request: pytest.Fixtu
     def check(case: tuple[pl.DataFrame, pl.DataFrame, Definition]) -> None:
         contacts, orders, d = case
         try:
-            want = rates.count(as_text(contacts), d, as_text(orders) if d.orders else None)
+            want = counting.count(as_text(contacts), d, as_text(orders) if d.orders else None)
         except InputError:
             with pytest.raises(InputError):
                 sources.count(load(kind, contacts, "r", **extra), d,
@@ -300,7 +301,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 def test_the_command_line_counts_in_postgres_like_on_the_file(postgres, tmp_path: Path) -> None:
     sample = SAMPLES["b2b"]
     d = sample.definition
-    contacts, orders = io.load(sample.contacts_path), io.load(sample.orders_path)
+    contacts, orders = reading.load(sample.contacts_path), reading.load(sample.orders_path)
     load("postgresql", typed(contacts, [d.contact_date]), "leads", postgres=postgres)
     load("postgresql", typed(orders, [d.orders.orders_date]), "won", postgres=postgres)
     flags = ["--segment", "lead_source", "--id", "lead_id", "--contact-date", "created",
@@ -338,7 +339,9 @@ def test_the_command_line_reads_a_parquet_file_on_duckdb_and_spark(spark, tmp_pa
     sample = SAMPLES["newsletter"]
     d = sample.definition
     path = tmp_path / "newsletter.parquet"
-    typed(io.load(sample.contacts_path), [d.contact_date, d.converted_date]).write_parquet(path)
+    typed(reading.load(sample.contacts_path), [d.contact_date, d.converted_date]).write_parquet(
+        path
+    )
     flags = ["--segment", "source", "--id", "contact_id", "--contact-date", "signup_date",
              "--converted-date", "first_purchase_date", "--window-days", "90",
              "--format", "csv"]  # fmt: skip
@@ -362,7 +365,7 @@ def test_the_python_api_counts_an_engine_table_where_it_lives(spark) -> None:
 
     sample = SAMPLES["newsletter"]
     d = sample.definition
-    typed_rows = typed(io.load(sample.contacts_path), [d.contact_date, d.converted_date])
+    typed_rows = typed(reading.load(sample.contacts_path), [d.contact_date, d.converted_date])
     options = dict(id="contact_id", contact_date="signup_date",
                    converted_date="first_purchase_date", window_days=90)  # fmt: skip
     on_file = conversion.by_segment(sample.contacts_path, "source", **options)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from conversion import explore
+from conversion.analysis import explore
 from conversion.definition import Definition
 from conversion.roles import detect_roles
 

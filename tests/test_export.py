@@ -15,9 +15,10 @@ import altair as alt
 import polars as pl
 import pytest
 
-from conversion import charts, export, report, stats
+from conversion.analysis import stats
+from conversion.counting import Counts, Quality
 from conversion.definition import Bands, Definition
-from conversion.rates import Counts, Quality
+from conversion.presentation import charts, export, report
 
 SEGMENTS = ["source"]
 HAND_COUNTS = {"Organic": (120, 800), "Paid": (45, 500), "Referral": (30, 120)}

@@ -38,10 +38,13 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conversion import export, io, links, rates, snapshot, stats
+from conversion import counting, reading
+from conversion.analysis import stats
 from conversion.definition import Definition
 from conversion.errors import InputError
-from conversion.samples import SAMPLES
+from conversion.presentation import export
+from conversion.reading.samples import SAMPLES
+from conversion.sharing import links, snapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DATA = ROOT / "sample_data"
@@ -345,7 +348,7 @@ def definitions(draw, names: list[str]) -> Definition:
     return Definition(**fields)
 
 
-def check_counts(counts: rates.Counts, frame: pl.DataFrame, d: Definition) -> None:
+def check_counts(counts: counting.Counts, frame: pl.DataFrame, d: Definition) -> None:
     table = counts.table
     q = counts.quality
     assert table.columns == [*d.segments, "contacts", "customers"]
@@ -356,7 +359,7 @@ def check_counts(counts: rates.Counts, frame: pl.DataFrame, d: Definition) -> No
     assert counts.contacts == q.counted
     assert q.counted <= q.contacts <= q.rows == frame.height
     if not d.pre_aggregated:
-        left_out = counts.excluded.filter(pl.col(rates.EXCLUSION) != rates.MISSING_ID)[
+        left_out = counts.excluded.filter(pl.col(counting.EXCLUSION) != counting.MISSING_ID)[
             "contacts"
         ].sum()
         assert q.counted + left_out == q.contacts
@@ -374,7 +377,7 @@ def test_engine_raises_only_input_error_and_its_totals_add_up(data):
     except InputError:
         return  # the definition itself was refused, with a message
     try:
-        counts = rates.count(frame.lazy(), definition, source="fuzz.csv")
+        counts = counting.count(frame.lazy(), definition, source="fuzz.csv")
     except InputError as error:
         assert str(error)
         return
@@ -389,7 +392,9 @@ def test_a_segment_column_may_have_the_name_of_an_output_column(name):
     frame = pl.DataFrame(
         {name: ["a", "b", "a"], "won": ["yes", "no", "yes"], "record": ["1", "2", "3"]}
     )
-    counts = rates.count(frame.lazy(), Definition(segments=(name,), converted="won", id="record"))
+    counts = counting.count(
+        frame.lazy(), Definition(segments=(name,), converted="won", id="record")
+    )
     assert counts.table.rows() == [("a", 2, 2), ("b", 1, 0)]
 
 
@@ -397,7 +402,7 @@ def test_a_segment_column_may_have_the_name_of_an_output_column(name):
 def test_a_segment_column_named_like_a_result_column_is_refused_with_advice(name):
     frame = pl.DataFrame({name: ["a", "b"], "won": ["yes", "no"]})
     with pytest.raises(InputError, match=f"'{name}'.*Rename"):
-        rates.count(frame.lazy(), Definition(segments=(name,), converted="won"))
+        counting.count(frame.lazy(), Definition(segments=(name,), converted="won"))
 
 
 # --- (d) the loader --------------------------------------------------------------------------
@@ -446,7 +451,7 @@ def test_load_raises_only_input_error_and_leaves_the_file_alone(
     path.write_bytes(content)
     before = sha256(path)
     try:
-        table = io.load(path, name=path.name)
+        table = reading.load(path, name=path.name)
         # What the Data page does next: list the columns and preview the first rows.
         assert all(isinstance(c, str) for c in table.columns)
         assert len(set(table.columns)) == len(table.columns)
@@ -537,18 +542,20 @@ def test_samples_and_inputs_are_never_modified_by_counting_or_exporting(tmp_path
     upload.write_bytes(b"\xef\xbb\xbfid,source,won\r\n1,Ads,Y\r\n2,Web,N\r\n3,Ads,N\r\n")
     upload_hash = sha256(upload)
     for sample in SAMPLES.values():
-        contacts = io.load(sample.contacts_path)
-        orders = io.load(sample.orders_path) if sample.orders_path else None
-        counts = rates.count_tables(contacts, sample.definition, orders)
+        contacts = reading.load(sample.contacts_path)
+        orders = reading.load(sample.orders_path) if sample.orders_path else None
+        counts = counting.count_tables(contacts, sample.definition, orders)
         exported_files(counts, sample.definition, sample.title, tmp_path / sample.key)
-    table = io.load(upload)
+    table = reading.load(upload)
     definition = Definition(segments=("source",), converted="won", id="id")
-    exported_files(rates.count_tables(table, definition), definition, "leads", tmp_path / "up")
+    exported_files(counting.count_tables(table, definition), definition, "leads", tmp_path / "up")
     assert {p.name: sha256(p) for p in sorted(SAMPLE_DATA.iterdir()) if p.is_file()} == before
     assert sha256(upload) == upload_hash
 
 
-def exported_files(counts: rates.Counts, definition: Definition, name: str, folder: Path) -> None:
+def exported_files(
+    counts: counting.Counts, definition: Definition, name: str, folder: Path
+) -> None:
     """Every export of ``counts``, written the way a caller should: atomically."""
     folder.mkdir()
     segments = list(definition.segments)

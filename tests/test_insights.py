@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversion.errors import InputError
-from conversion.insights import (
+from conversion.analysis.insights import (
     CMH_TEST,
     TOTAL,
     Prior,
@@ -28,6 +27,7 @@ from conversion.insights import (
     simpson_scan,
     simpson_warning,
 )
+from conversion.errors import InputError
 
 EXACT = 1e-9
 Z = 1.959963984540054

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conversion import io
+from conversion import reading
 from conversion.errors import InputError
 
 ROWS = [("007", "Nord", "yes"), ("012", "Sud", "no"), ("100", "Île-de-France", "yes")]
@@ -27,7 +27,7 @@ def delimited(sep: str, rows: list[tuple[str, ...]] = ROWS) -> str:
     return "".join(sep.join(row) + "\n" for row in [HEADER, *rows])
 
 
-def rows_of(table: io.Table) -> list[tuple[object, ...]]:
+def rows_of(table: reading.Table) -> list[tuple[object, ...]]:
     return table.frame.collect().rows()
 
 
@@ -39,7 +39,7 @@ def message(excinfo: pytest.ExceptionInfo[InputError]) -> str:
     ("sep", "suffix"), [(",", "csv"), (";", "csv"), ("\t", "tsv"), ("|", "txt")]
 )
 def test_delimiters_are_detected(tmp_path: Path, sep: str, suffix: str) -> None:
-    table = io.load(write(tmp_path, f"leads.{suffix}", delimited(sep)))
+    table = reading.load(write(tmp_path, f"leads.{suffix}", delimited(sep)))
     assert (table.format, table.delimiter, table.encoding) == ("csv", sep, "utf-8")
     assert table.columns == list(HEADER)
     assert rows_of(table) == ROWS
@@ -48,17 +48,17 @@ def test_delimiters_are_detected(tmp_path: Path, sep: str, suffix: str) -> None:
 
 def test_delimiter_can_be_forced(tmp_path: Path) -> None:
     path = write(tmp_path, "odd.csv", "a;b,c\n1;2,3\n4;5,6\n")
-    assert io.load(path).delimiter == ","
-    table = io.load(path, delimiter=";")
+    assert reading.load(path).delimiter == ","
+    table = reading.load(path, delimiter=";")
     assert (table.delimiter, table.columns) == (";", ["a", "b,c"])
     assert rows_of(table) == [("1", "2,3"), ("4", "5,6")]
     with pytest.raises(InputError, match=r"delimiter 'ab' given for odd\.csv is not usable"):
-        io.load(path, delimiter="ab")
+        reading.load(path, delimiter="ab")
 
 
 def test_quoted_fields_with_delimiters_quotes_and_newlines(tmp_path: Path) -> None:
     text = 'id,comment,region\n1,"big, loud",Nord\n2,"line one\nline two",Sud\n3,"say ""hi""",Est\n'
-    table = io.load(write(tmp_path, "q.csv", text))
+    table = reading.load(write(tmp_path, "q.csv", text))
     assert rows_of(table) == [
         ("1", "big, loud", "Nord"),
         ("2", "line one\nline two", "Sud"),
@@ -67,14 +67,14 @@ def test_quoted_fields_with_delimiters_quotes_and_newlines(tmp_path: Path) -> No
 
 
 def test_utf8_bom_is_not_in_the_first_column_name(tmp_path: Path) -> None:
-    table = io.load(write(tmp_path, "bom.csv", b"\xef\xbb\xbf" + delimited(",").encode()))
+    table = reading.load(write(tmp_path, "bom.csv", b"\xef\xbb\xbf" + delimited(",").encode()))
     assert table.encoding == "utf-8-sig"
     assert table.columns == ["id", "region", "converted"]
     assert rows_of(table) == ROWS
 
 
 def test_header_names_are_stripped_and_empty_ones_named(tmp_path: Path) -> None:
-    table = io.load(write(tmp_path, "h.csv", ", id , region \n0,007,Nord\n"))
+    table = reading.load(write(tmp_path, "h.csv", ", id , region \n0,007,Nord\n"))
     assert table.columns == ["column 1", "id", "region"]
     assert rows_of(table) == [("0", "007", "Nord")]
     assert table.notes == ("Column 1 has no name in the header; it is called “column 1”.",)
@@ -82,12 +82,14 @@ def test_header_names_are_stripped_and_empty_ones_named(tmp_path: Path) -> None:
 
 
 def test_several_empty_header_names(tmp_path: Path) -> None:
-    table = io.load(write(tmp_path, "h.csv", "id,,region,\n1,a,Nord,b\n"))
+    table = reading.load(write(tmp_path, "h.csv", "id,,region,\n1,a,Nord,b\n"))
     assert table.columns == ["id", "column 2", "region", "column 4"]
     assert table.notes == (
         "Columns 2 and 4 have no name in the header; they are called “column 2” and “column 4”.",
     )
-    wide = io.load(write(tmp_path, "w.csv", "id,name" + "," * 6 + "\n" + "1,a" + ",x" * 6 + "\n"))
+    wide = reading.load(
+        write(tmp_path, "w.csv", "id,name" + "," * 6 + "\n" + "1,a" + ",x" * 6 + "\n")
+    )
     assert wide.columns == ["id", "name", *(f"column {n}" for n in range(3, 9))]
     assert wide.notes == (
         "6 columns have no name in the header (columns 3, 4, 5, …); each is called "
@@ -96,7 +98,7 @@ def test_several_empty_header_names(tmp_path: Path) -> None:
 
 
 def test_leading_zeros_are_kept_and_empty_values_are_missing(tmp_path: Path) -> None:
-    table = io.load(write(tmp_path, "z.csv", "id,zip,amount\n0001,01000,\n0002,75001,3.50\n"))
+    table = reading.load(write(tmp_path, "z.csv", "id,zip,amount\n0001,01000,\n0002,75001,3.50\n"))
     assert table.frame.collect_schema() == pl.Schema(
         {"id": pl.String, "zip": pl.String, "amount": pl.String}
     )
@@ -104,7 +106,7 @@ def test_leading_zeros_are_kept_and_empty_values_are_missing(tmp_path: Path) -> 
 
 
 def test_crlf_and_blank_lines_do_not_become_rows(tmp_path: Path) -> None:
-    table = io.load(write(tmp_path, "b.csv", "id,region\r\n1,Nord\r\n\r\n2,Sud\r\n\r\n"))
+    table = reading.load(write(tmp_path, "b.csv", "id,region\r\n1,Nord\r\n\r\n2,Sud\r\n\r\n"))
     assert rows_of(table) == [("1", "Nord"), ("2", "Sud")]
 
 
@@ -113,7 +115,7 @@ def test_latin1_file_with_a_bad_byte_deep_inside(tmp_path: Path) -> None:
     text = "id,region,name\n" + filler + "999998,Île-de-France,Müller\n999999,Köln,Ärger\n"
     path = write(tmp_path, "latin.csv", text.encode("latin-1"))
     assert path.read_bytes().index("Î".encode("latin-1")) > 200_000
-    table = io.load(path)
+    table = reading.load(path)
     assert table.encoding in {"cp1252", "latin-1"}
     frame = table.frame.collect()
     assert frame.height == 20_002
@@ -125,17 +127,17 @@ def test_latin1_file_with_a_bad_byte_deep_inside(tmp_path: Path) -> None:
 
 def test_cp1252_characters_are_decoded(tmp_path: Path) -> None:
     path = write(tmp_path, "euro.csv", "id,price\n1,5 €\n".encode("cp1252"))
-    table = io.load(path)
+    table = reading.load(path)
     assert table.encoding == "cp1252"
     assert rows_of(table) == [("1", "5 €")]
 
 
 def test_gzip_csv(tmp_path: Path) -> None:
     path = write(tmp_path, "leads.csv.gz", gzip.compress(delimited(";").encode()))
-    table = io.load(path)
+    table = reading.load(path)
     assert (table.name, table.format, table.delimiter) == ("leads.csv.gz", "csv", ";")
     assert rows_of(table) == ROWS
-    assert io.detect_format(path, "leads.csv.gz") == "csv"
+    assert reading.detect_format(path, "leads.csv.gz") == "csv"
 
 
 def excel_workbook(tmp_path: Path) -> Path:
@@ -153,26 +155,26 @@ def excel_workbook(tmp_path: Path) -> Path:
 
 def test_excel_first_sheet_by_default_and_sheet_selection(tmp_path: Path) -> None:
     path = excel_workbook(tmp_path)
-    assert io.sheet_names(path) == ["Contacts", "Orders", "Blank"]
-    first = io.load(path)
+    assert reading.sheet_names(path) == ["Contacts", "Orders", "Blank"]
+    first = reading.load(path)
     assert (first.format, first.sheet, first.sheets) == (
         "excel",
         "Contacts",
         ("Contacts", "Orders", "Blank"),
     )
     assert rows_of(first) == [("007", "Nord"), ("012", "Sud")]
-    orders = io.load(path, sheet="Orders")
+    orders = reading.load(path, sheet="Orders")
     assert (orders.sheet, orders.columns, rows_of(orders)) == (
         "Orders",
         ["order", "id"],
         [("A1", "007")],
     )
-    assert io.detect_format(path, "book.xlsx") == "excel"
+    assert reading.detect_format(path, "book.xlsx") == "excel"
 
 
 def test_excel_unknown_sheet_lists_the_sheets(tmp_path: Path) -> None:
     with pytest.raises(InputError) as excinfo:
-        io.load(excel_workbook(tmp_path), sheet="Leads")
+        reading.load(excel_workbook(tmp_path), sheet="Leads")
     text = message(excinfo)
     assert "book.xlsx" in text and "“Leads”" in text
     assert "“Contacts”, “Orders”, “Blank”" in text and "Pick one" in text
@@ -180,7 +182,7 @@ def test_excel_unknown_sheet_lists_the_sheets(tmp_path: Path) -> None:
 
 def test_excel_empty_sheet(tmp_path: Path) -> None:
     with pytest.raises(InputError) as excinfo:
-        io.load(excel_workbook(tmp_path), sheet="Blank")
+        reading.load(excel_workbook(tmp_path), sheet="Blank")
     text = message(excinfo)
     assert "Sheet “Blank” of book.xlsx is empty" in text and "Pick the sheet" in text
 
@@ -188,7 +190,7 @@ def test_excel_empty_sheet(tmp_path: Path) -> None:
 def test_parquet(tmp_path: Path) -> None:
     path = tmp_path / "leads.parquet"
     pl.DataFrame({"id": ["007", "012"], "age": [31, 45]}).write_parquet(path)
-    table = io.load(path, name="leads.parquet")
+    table = reading.load(path, name="leads.parquet")
     assert table.format == "parquet"
     assert table.frame.collect_schema() == pl.Schema({"id": pl.String, "age": pl.Int64})
     assert rows_of(table) == [("007", 31), ("012", 45)]
@@ -196,14 +198,14 @@ def test_parquet(tmp_path: Path) -> None:
 
 def test_json_array(tmp_path: Path) -> None:
     records = [{"id": "007", "region": "Nord"}, {"id": "012", "region": None}]
-    table = io.load(write(tmp_path, "leads.json", json.dumps(records, indent=2)))
+    table = reading.load(write(tmp_path, "leads.json", json.dumps(records, indent=2)))
     assert table.format == "json"
     assert rows_of(table) == [("007", "Nord"), ("012", None)]
 
 
 def test_ndjson(tmp_path: Path) -> None:
     text = '{"id": "007", "won": true}\n{"id": "012", "won": false}\n'
-    table = io.load(write(tmp_path, "leads.ndjson", text))
+    table = reading.load(write(tmp_path, "leads.ndjson", text))
     assert table.format == "ndjson"
     assert rows_of(table) == [("007", True), ("012", False)]
 
@@ -211,10 +213,10 @@ def test_ndjson(tmp_path: Path) -> None:
 def test_detect_format_content_wins_over_extension(tmp_path: Path) -> None:
     path = tmp_path / "really_parquet.csv"
     pl.DataFrame({"id": ["1"]}).write_parquet(path)
-    assert io.detect_format(path, "really_parquet.csv") == "parquet"
-    assert rows_of(io.load(path)) == [("1",)]
+    assert reading.detect_format(path, "really_parquet.csv") == "parquet"
+    assert rows_of(reading.load(path)) == [("1",)]
     json_path = write(tmp_path, "export.txt", '[{"id": "1"}]')
-    assert io.detect_format(json_path, "export.txt") == "json"
+    assert reading.detect_format(json_path, "export.txt") == "json"
 
 
 # --- bad input -----------------------------------------------------------------------------
@@ -222,7 +224,7 @@ def test_detect_format_content_wins_over_extension(tmp_path: Path) -> None:
 
 def load_error(path: Path, **kwargs: object) -> str:
     with pytest.raises(InputError) as excinfo:
-        io.load(path, **kwargs)  # type: ignore[arg-type]
+        reading.load(path, **kwargs)  # type: ignore[arg-type]
     return message(excinfo)
 
 
@@ -262,7 +264,7 @@ def test_file_over_the_size_limit(tmp_path: Path) -> None:
     size_mb = path.stat().st_size / 2**20
     text = load_error(path, max_bytes=2**20 // 100)
     assert f"big.csv is {size_mb:,.1f} MB" in text and "limit" in text and "smaller extract" in text
-    assert rows_of(io.load(path, max_bytes=None))[:3] == ROWS
+    assert rows_of(reading.load(path, max_bytes=None))[:3] == ROWS
 
 
 def test_gzip_over_the_limit_once_decompressed(tmp_path: Path) -> None:
@@ -289,7 +291,7 @@ def test_wrong_number_of_fields_names_the_line(
 
 
 def test_wrong_number_of_fields_past_a_chunk_boundary(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(io, "_CHUNK", 1024)
+    monkeypatch.setattr("conversion.reading.files._CHUNK", 1024)
     rows = "".join(f'{i},"a\nb",x\n' for i in range(2000))
     text = load_error(write(tmp_path, "deep.csv", "id,note,seg\n" + rows + "9,only two\n"))
     assert "deep.csv: line 4002 has 2 fields but the header has 3" in text
@@ -313,12 +315,12 @@ def test_invalid_json_array(tmp_path: Path) -> None:
 
 def test_input_error_translates_a_polars_error_with_the_line(tmp_path: Path) -> None:
     path = write(tmp_path, "late.csv", "id,region\n1,Nord\n2,Sud,extra\n")
-    table = io.Table(
+    table = reading.Table(
         pl.scan_csv(path, infer_schema=False), "late.csv", "csv", delimiter=",", path=path
     )
     with pytest.raises(pl.exceptions.ComputeError) as excinfo:
         table.frame.collect()
-    translated = io.input_error(excinfo.value, table)
+    translated = reading.input_error(excinfo.value, table)
     assert str(translated).startswith("late.csv: line 3 has 3 fields but the header has 2")
 
 
@@ -326,14 +328,14 @@ def test_input_error_translates_a_polars_error_with_the_line(tmp_path: Path) -> 
 
 
 def test_save_upload_is_private_outside_the_repo_and_keeps_the_extension() -> None:
-    path = io.save_upload(b"id,region\n007,Nord\n", "../My Leads (2024).csv")
+    path = reading.save_upload(b"id,region\n007,Nord\n", "../My Leads (2024).csv")
     repo = Path(__file__).resolve().parents[1]
     assert path.suffix == ".csv" and path.name.endswith("My_Leads__2024_.csv")
     assert not path.resolve().is_relative_to(repo)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert path.read_bytes() == b"id,region\n007,Nord\n"
-    assert rows_of(io.load(path, name="My Leads (2024).csv")) == [("007", "Nord")]
+    assert rows_of(reading.load(path, name="My Leads (2024).csv")) == [("007", "Nord")]
 
 
 # --- encodings -----------------------------------------------------------------------------
@@ -356,41 +358,42 @@ def unchanged(path: Path) -> tuple[bytes, int]:
 def test_utf16_with_bom_is_read(tmp_path: Path, data: bytes, encoding: str) -> None:
     path = write(tmp_path, "unicode.txt", data)
     before = unchanged(path)
-    table = io.load(path)
+    table = reading.load(path)
     assert (table.format, table.delimiter, table.encoding) == ("csv", "\t", encoding)
     assert table.columns == ["id", "name", "city"]
     assert rows_of(table) == UNICODE_ROWS
     assert table.path is not None and table.path != path  # a private UTF-8 copy
     assert table.path.read_bytes() == UNICODE_TEXT.encode("utf-8")
     assert unchanged(path) == before
-    assert io.detect_format(path, "unicode.txt") == "csv"
+    assert reading.detect_format(path, "unicode.txt") == "csv"
 
 
 def test_gzipped_utf16(tmp_path: Path) -> None:
     path = write(tmp_path, "unicode.txt.gz", gzip.compress(UNICODE_TEXT.encode("utf-16")))
-    table = io.load(path)
+    table = reading.load(path)
     assert (table.name, table.delimiter, table.encoding) == ("unicode.txt.gz", "\t", "utf-16-le")
     assert rows_of(table) == UNICODE_ROWS
-    assert io.detect_format(path, "unicode.txt.gz") == "csv"
+    assert reading.detect_format(path, "unicode.txt.gz") == "csv"
 
 
 def test_utf16_over_many_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(io, "_CHUNK", 7)  # odd: characters are cut between chunks
-    table = io.load(write(tmp_path, "u.txt", UNICODE_TEXT.encode("utf-16")))
+    # An odd chunk size: characters are cut between chunks.
+    monkeypatch.setattr("conversion.reading.files._CHUNK", 7)
+    table = reading.load(write(tmp_path, "u.txt", UNICODE_TEXT.encode("utf-16")))
     assert rows_of(table) == UNICODE_ROWS
 
 
 def test_utf16_json_is_json(tmp_path: Path) -> None:
     path = write(tmp_path, "leads.json", '[{"id": "007", "name": "Zoë"}]'.encode("utf-16"))
-    assert io.detect_format(path, "leads.json") == "json"
-    table = io.load(path)
+    assert reading.detect_format(path, "leads.json") == "json"
+    table = reading.load(path)
     assert (table.format, table.encoding, rows_of(table)) == ("json", "utf-16-le", [("007", "Zoë")])
 
 
 def test_cp1252_with_a_title_and_a_footer(tmp_path: Path) -> None:
     data = "Export Umsätze\nid;price\n1;5 €\n2;3 €\n\nErstellt von Jürgen\n".encode("cp1252")
     path = write(tmp_path, "euro.csv", data)
-    table = io.load(path)
+    table = reading.load(path)
     assert (table.encoding, table.delimiter, table.columns) == ("cp1252", ";", ["id", "price"])
     assert rows_of(table) == [("1", "5 €"), ("2", "3 €")]
     assert table.notes == (
@@ -406,7 +409,7 @@ def test_cp1252_with_a_title_and_a_footer(tmp_path: Path) -> None:
 
 def test_repeated_names_are_made_distinct(tmp_path: Path) -> None:
     text = "id,Objective,Objective,stage,Objective\n1,Leads,Sales,won,Leads\n"
-    table = io.load(write(tmp_path, "ads.csv", text))
+    table = reading.load(write(tmp_path, "ads.csv", text))
     assert table.columns == ["id", "Objective", "Objective (2)", "stage", "Objective (3)"]
     assert rows_of(table) == [("1", "Leads", "Sales", "won", "Leads")]
     assert table.duplicates == (("Objective", ("Objective", "Objective (2)", "Objective (3)")),)
@@ -417,7 +420,7 @@ def test_repeated_names_are_made_distinct(tmp_path: Path) -> None:
 
 
 def test_a_suffix_taken_by_a_real_column_is_skipped(tmp_path: Path) -> None:
-    table = io.load(write(tmp_path, "d.csv", "region,region (2), region\na,b,c\n"))
+    table = reading.load(write(tmp_path, "d.csv", "region,region (2), region\na,b,c\n"))
     assert table.columns == ["region", "region (2)", "region (3)"]
     assert table.duplicates == (("region", ("region", "region (3)")),)
     assert table.notes == (
@@ -428,11 +431,11 @@ def test_a_suffix_taken_by_a_real_column_is_skipped(tmp_path: Path) -> None:
 
 def test_check_unambiguous(tmp_path: Path) -> None:
     text = "id,Objective,stage,Objective,stage\n1,Leads,won,Sales,won\n2,Leads,,Leads,\n"
-    table = io.load(write(tmp_path, "campaigns.csv", text))
+    table = reading.load(write(tmp_path, "campaigns.csv", text))
     assert table.columns == ["id", "Objective", "stage", "Objective (2)", "stage (2)"]
-    io.check_unambiguous(table, ["id", "stage", "Objective (2)", "unknown"])  # no error
+    reading.check_unambiguous(table, ["id", "stage", "Objective (2)", "unknown"])  # no error
     with pytest.raises(InputError) as excinfo:
-        io.check_unambiguous(table, ["stage", "Objective"])
+        reading.check_unambiguous(table, ["stage", "Objective"])
     assert message(excinfo) == (
         "“Objective” appears twice in the header of campaigns.csv, and those columns hold "
         "different values, so “Objective” does not say which one to use. Choose “Objective” "
@@ -441,13 +444,13 @@ def test_check_unambiguous(tmp_path: Path) -> None:
 
 
 def test_check_unambiguous_without_duplicates_reads_nothing() -> None:
-    table = io.Table(pl.LazyFrame({"id": ["1"]}), name="x.csv", format="csv")
-    io.check_unambiguous(table, ["id", "anything"])
+    table = reading.Table(pl.LazyFrame({"id": ["1"]}), name="x.csv", format="csv")
+    reading.check_unambiguous(table, ["id", "anything"])
 
 
 def test_repeated_and_empty_names_in_json(tmp_path: Path) -> None:
     records = [{"id": "1", " id": "2", "": "x"}]
-    table = io.load(write(tmp_path, "r.json", json.dumps(records)))
+    table = reading.load(write(tmp_path, "r.json", json.dumps(records)))
     assert table.columns == ["id", "id (2)", "column 3"]
     assert table.duplicates == (("id", ("id", "id (2)")),)
     assert table.notes == (
@@ -470,7 +473,7 @@ GOOGLE_ADS = (
 def test_google_ads_title_lines_are_left_out(tmp_path: Path) -> None:
     path = write(tmp_path, "ads.csv", GOOGLE_ADS)
     before = unchanged(path)
-    table = io.load(path)
+    table = reading.load(path)
     assert (table.delimiter, table.columns) == (",", ["Campaign", "Clicks", "Impr.", "Cost"])
     assert rows_of(table) == [("Brand", "10", "1,000", "5.00"), ("Generic", "3", "200", "1.50")]
     assert table.notes == (
@@ -492,7 +495,7 @@ def test_google_analytics_comment_lines_are_left_out(tmp_path: Path) -> None:
         "google,100,80\n"
         "bing,5,4\n"
     )
-    table = io.load(write(tmp_path, "ga.csv", text))
+    table = reading.load(write(tmp_path, "ga.csv", text))
     assert table.columns == ["Source", "Sessions", "Users"]
     assert rows_of(table) == [("google", "100", "80"), ("bing", "5", "4")]
     assert table.notes == (
@@ -502,7 +505,9 @@ def test_google_analytics_comment_lines_are_left_out(tmp_path: Path) -> None:
 
 
 def test_a_title_with_a_comma_does_not_fool_delimiter_detection(tmp_path: Path) -> None:
-    table = io.load(write(tmp_path, "s.csv", "Leads, September\nid;name;stage\n1;A;won\n2;B;\n"))
+    table = reading.load(
+        write(tmp_path, "s.csv", "Leads, September\nid;name;stage\n1;A;won\n2;B;\n")
+    )
     assert (table.delimiter, table.columns) == (";", ["id", "name", "stage"])
     assert rows_of(table) == [("1", "A", "won"), ("2", "B", None)]
     assert table.notes == (
@@ -519,7 +524,7 @@ def test_linkedin_like_title_with_label_and_value_lines(tmp_path: Path) -> None:
         "9/1/2024\tAcme\tBrand\t10\t100\n"
         "9/2/2024\tAcme\tBrand\t12\t120\n"
     )
-    table = io.load(write(tmp_path, "li.csv", text.encode("utf-16")))
+    table = reading.load(write(tmp_path, "li.csv", text.encode("utf-16")))
     assert (table.delimiter, table.encoding) == ("\t", "utf-16-le")
     assert table.columns == ["Date", "Account", "Campaign", "Clicks", "Impressions"]
     assert rows_of(table)[1] == ("9/2/2024", "Acme", "Brand", "12", "120")
@@ -527,7 +532,7 @@ def test_linkedin_like_title_with_label_and_value_lines(tmp_path: Path) -> None:
 
 
 def test_an_excel_padded_title_line(tmp_path: Path) -> None:
-    table = io.load(write(tmp_path, "p.csv", "Leads report,,\n,,\nid,name,stage\n1,a,won\n"))
+    table = reading.load(write(tmp_path, "p.csv", "Leads report,,\n,,\nid,name,stage\n1,a,won\n"))
     assert (table.columns, rows_of(table)) == (["id", "name", "stage"], [("1", "a", "won")])
     assert table.notes == (
         "Lines 1–2 of p.csv are a title above the table (“Leads report”); the header is line 3.",
@@ -544,7 +549,7 @@ def test_an_excel_padded_title_line(tmp_path: Path) -> None:
 )
 def test_no_title_no_note_and_no_copy(tmp_path: Path, text: str) -> None:
     path = write(tmp_path, "plain.csv", text)
-    table = io.load(path)
+    table = reading.load(path)
     assert table.notes == () and table.path == path and table.line_offset == 0
     assert len(rows_of(table)) == 1
 
@@ -556,7 +561,7 @@ def test_a_title_above_a_header_without_rows(tmp_path: Path) -> None:
 
 def test_header_row_can_be_given(tmp_path: Path) -> None:
     path = write(tmp_path, "odd.csv", "exported by: crm, v2\nid,region\n1,Nord\n")
-    table = io.load(path, header_row=2)
+    table = reading.load(path, header_row=2)
     assert (table.columns, rows_of(table)) == (["id", "region"], [("1", "Nord")])
     assert table.notes == (
         "Line 1 of odd.csv is a title above the table (“exported by: crm v2”); the header is "
@@ -602,7 +607,7 @@ SALESFORCE = (
 def test_salesforce_footer_is_left_out(tmp_path: Path) -> None:
     path = write(tmp_path, "report.csv", SALESFORCE)
     before = unchanged(path)
-    table = io.load(path)
+    table = reading.load(path)
     assert table.columns == ["Opportunity Name", "Stage", "Amount"]
     assert rows_of(table) == [("Acme", "Closed Won", "100"), ("Beta, Inc.", "Prospecting", "50")]
     assert table.notes == (
@@ -615,7 +620,7 @@ def test_salesforce_footer_is_left_out(tmp_path: Path) -> None:
 def test_footer_found_in_the_last_64_kb_of_a_long_file(tmp_path: Path) -> None:
     rows = "".join(f'"{i:06d}","Closed Won","{i}"\r\n' for i in range(10_000))  # ~250 KB
     text = SALESFORCE.split("\r\n", 1)[0] + "\r\n" + rows + SALESFORCE.split("\r\n", 3)[3]
-    frame = io.load(write(tmp_path, "long.csv", text)).frame.collect()
+    frame = reading.load(write(tmp_path, "long.csv", text)).frame.collect()
     assert frame.height == 10_000
     assert frame.row(-1) == ("009999", "Closed Won", "9999")
 
@@ -628,7 +633,7 @@ def test_footer_found_in_the_last_64_kb_of_a_long_file(tmp_path: Path) -> None:
     ],
 )
 def test_no_footer_in_ordinary_endings(tmp_path: Path, text: str) -> None:
-    table = io.load(write(tmp_path, "end.csv", text))
+    table = reading.load(write(tmp_path, "end.csv", text))
     assert table.notes == () and len(rows_of(table)) == 2
 
 
@@ -647,16 +652,17 @@ def test_ragged_line_between_title_and_footer_has_its_line_in_the_file(tmp_path:
 def test_lines_past_the_field_check_are_counted_in_the_original_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(io, "_FIELD_CHECK_BYTES", 0)  # leave the check to polars
+    # Leave the check to polars.
+    monkeypatch.setattr("conversion.reading.files._FIELD_CHECK_BYTES", 0)
     rows = "".join(f"row{i},1,2,3\n" for i in range(20))
     text = load_error(write(tmp_path, "late.csv", GOOGLE_ADS + rows + "x,1,2,3,4,5\n"))
     assert text.startswith("late.csv: line 26 has 6 fields but the header has 4")
     rows = "".join(f"row{i},1,2,3\n" for i in range(300_000))  # polars reads the top only
-    table = io.load(write(tmp_path, "later.csv", GOOGLE_ADS + rows + "x,1,2,3,4,5\n"))
+    table = reading.load(write(tmp_path, "later.csv", GOOGLE_ADS + rows + "x,1,2,3,4,5\n"))
     assert table.line_offset == 2
     with pytest.raises(pl.exceptions.PolarsError) as excinfo:
         table.frame.collect()
-    translated = io.input_error(excinfo.value, table)
+    translated = reading.input_error(excinfo.value, table)
     assert str(translated).startswith("later.csv: line 300006 has 6 fields but the header has 4")
 
 
@@ -680,7 +686,7 @@ def excel_report(tmp_path: Path) -> Path:
 
 
 def test_excel_title_footer_and_repeated_names(tmp_path: Path) -> None:
-    table = io.load(excel_report(tmp_path))
+    table = reading.load(excel_report(tmp_path))
     assert table.columns == ["Campaign", "Clicks", "column 3", "Clicks (2)", "Cost"]
     assert rows_of(table) == [("Brand", 10, "x", 10, 5.5), ("Generic", 3, "y", 3, 1.25)]
     assert table.duplicates == (("Clicks", ("Clicks", "Clicks (2)")),)
@@ -693,12 +699,12 @@ def test_excel_title_footer_and_repeated_names(tmp_path: Path) -> None:
         "Column “Clicks” appears twice in the header; the copies are named “Clicks” and "
         "“Clicks (2)”.",
     )
-    io.check_unambiguous(table, ["Clicks"])  # the copies agree
+    reading.check_unambiguous(table, ["Clicks"])  # the copies agree
 
 
 def test_excel_header_row_can_be_given(tmp_path: Path) -> None:
     path = excel_report(tmp_path)
-    table = io.load(path, header_row=4)
+    table = reading.load(path, header_row=4)
     assert table.columns == ["Campaign", "Clicks", "column 3", "Clicks (2)", "Cost"]
     assert len(rows_of(table)) == 2
     text = load_error(path, header_row=30)
@@ -713,8 +719,8 @@ def test_excel_names_that_look_like_calamine_renames(tmp_path: Path) -> None:
         sheet = workbook.add_worksheet("S")
         sheet.write_row(0, 0, ["stage", "stage_1", "stage"])
         sheet.write_row(1, 0, ["won", "lead", "lost"])
-    table = io.load(path)
+    table = reading.load(path)
     assert table.columns == ["stage", "stage_1", "stage (2)"]
     assert rows_of(table) == [("won", "lead", "lost")]
     with pytest.raises(InputError, match=r"Choose “stage” or “stage \(2\)”"):
-        io.check_unambiguous(table, ["stage"])
+        reading.check_unambiguous(table, ["stage"])

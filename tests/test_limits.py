@@ -8,7 +8,8 @@ from pathlib import Path
 import polars as pl
 from streamlit.testing.v1 import AppTest
 
-from conversion import io, report
+from conversion import reading
+from conversion.presentation import report
 from ui import state
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +33,7 @@ def test_too_many_segments_are_cut_to_the_largest_with_a_note():
 
 
 def test_session_files_are_deleted_when_the_session_state_goes(tmp_path):
-    path = io.save_upload(b"a,b\n1,2\n", "leads.csv")
+    path = reading.save_upload(b"a,b\n1,2\n", "leads.csv")
     files = state.SessionFiles()
     files.add(path, None)
     assert path.exists()

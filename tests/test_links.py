@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conversion.definition import BAND_PRESETS, Bands
-from conversion.links import CHARTS, PERIODS, SHARES, LinkState, from_query, to_query
+from conversion.sharing.links import CHARTS, PERIODS, SHARES, LinkState, from_query, to_query
 
 
 def as_params(query: dict) -> dict[str, list[str]]:

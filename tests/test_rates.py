@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conversion.counting import EXCLUSION, cohorts, count
 from conversion.definition import Definition, OrdersJoin
 from conversion.errors import InputError
-from conversion.rates import EXCLUSION, cohorts, count
 from tests.reference import Row, reference_counts
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"

@@ -61,9 +61,9 @@ def test_crm_headers_give_id_flag_dates_and_segments() -> None:
 
 
 def test_crm_sample_file_roles() -> None:
-    from conversion import io
+    from conversion import reading
 
-    table = io.load("sample_data/crm_contacts_export.csv")
+    table = reading.load("sample_data/crm_contacts_export.csv")
     roles = detect_roles(table.frame)
     assert roles.id == "Record ID"
     assert roles.converted == "Converted"
@@ -182,9 +182,9 @@ def test_pre_aggregated_table_is_detected() -> None:
 
 
 def test_pre_aggregated_sample_is_detected() -> None:
-    from conversion import io
+    from conversion import reading
 
-    roles = detect_roles(io.load("sample_data/campaign_summary.csv").frame)
+    roles = detect_roles(reading.load("sample_data/campaign_summary.csv").frame)
     assert (roles.contacts_column, roles.customers_column) == ("contacts", "customers")
     assert "channel" in roles.segments
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conversion import snapshot
 from conversion.definition import Bands
 from conversion.errors import InputError
-from conversion.links import LinkState
+from conversion.sharing import snapshot
+from conversion.sharing.links import LinkState
 
 TABLE = pl.DataFrame(
     {

@@ -10,10 +10,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conversion import stats
-from conversion.definition import Bands
-from conversion.errors import InputError
-from conversion.stats import (
+from conversion.analysis import stats
+from conversion.analysis.stats import (
     ADDED_COLUMNS,
     Z95,
     ChiSquare,
@@ -28,6 +26,8 @@ from conversion.stats import (
     wilson_bounds,
     wilson_interval,
 )
+from conversion.definition import Bands
+from conversion.errors import InputError
 
 EXACT = 1e-9
 

@@ -12,9 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversion.errors import InputError
-from conversion.stats import Z95
-from conversion.survival import (
+from conversion.analysis.stats import Z95
+from conversion.analysis.survival import (
     KM_COLUMNS,
     convert_within,
     kaplan_meier,
@@ -22,6 +21,7 @@ from conversion.survival import (
     window_hint,
     window_hint_text,
 )
+from conversion.errors import InputError
 
 EXACT = 1e-9
 

@@ -7,9 +7,9 @@ from datetime import date
 
 import streamlit as st
 
-from conversion import codegen
 from conversion.definition import Bands, Definition, OrdersJoin
 from conversion.errors import InputError
+from conversion.sharing import codegen
 from ui import connection, state
 from ui.text import plain
 

@@ -7,11 +7,12 @@ from urllib.parse import urlencode
 import polars as pl
 import streamlit as st
 
-from conversion import io, links, snapshot
+from conversion import reading
 from conversion.definition import Bands, Definition
 from conversion.errors import InputError
+from conversion.reading.samples import SAMPLES
 from conversion.roles import detect_roles
-from conversion.samples import SAMPLES
+from conversion.sharing import links, snapshot
 from ui import state
 from ui.text import plain
 
@@ -57,7 +58,7 @@ def _merge(base: links.LinkState, override: links.LinkState) -> links.LinkState:
 
 
 def snapshot_dataset(shared: snapshot.Snapshot, packed: str) -> state.Dataset:
-    table = io.Table(frame=shared.table.lazy(), name=shared.name, format="snapshot")
+    table = reading.Table(frame=shared.table.lazy(), name=shared.name, format="snapshot")
     return state.Dataset(
         key=f"snapshot:{state.upload_digest(packed.encode())}",
         name=f"{shared.name} (snapshot)",

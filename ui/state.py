@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING
 import polars as pl
 import streamlit as st
 
-from conversion import codegen, explore, io, rates, sources
+from conversion import counting, reading, sources
+from conversion.analysis import explore
 from conversion.definition import Bands, Definition
 from conversion.errors import InputError
+from conversion.reading.samples import DEFAULT_SAMPLE, SAMPLES, Sample
 from conversion.roles import Roles, complete_definition, detect_roles
-from conversion.samples import DEFAULT_SAMPLE, SAMPLES, Sample
+from conversion.sharing import codegen
 from ui.text import plain
 
 if TYPE_CHECKING:
@@ -48,9 +50,9 @@ class Dataset:
 
     key: str
     name: str
-    contacts: io.Table
+    contacts: reading.Table
     roles: Roles
-    orders: io.Table | None = None
+    orders: reading.Table | None = None
     sample: Sample | None = None
     # A database table counted where it lives; ``contacts`` then holds only its first rows,
     # for the preview and for detecting roles.
@@ -127,8 +129,8 @@ def _recall(cache: OrderedDict, key: object) -> tuple[bool, object]:
 def sample_dataset(key: str) -> Dataset:
     """A bundled sample as a dataset (read lazily from sample_data/)."""
     sample = SAMPLES[key]
-    contacts = io.load(sample.contacts_path)
-    orders = io.load(sample.orders_path) if sample.orders_path else None
+    contacts = reading.load(sample.contacts_path)
+    orders = reading.load(sample.orders_path) if sample.orders_path else None
     return Dataset(
         key=f"sample:{key}",
         name=sample.title,
@@ -182,7 +184,7 @@ def upload_digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def load_upload(uploaded: UploadedFile, *, sheet: str | None = None) -> io.Table | None:
+def load_upload(uploaded: UploadedFile, *, sheet: str | None = None) -> reading.Table | None:
     """Read an uploaded file once per session and content; show the engine's message on error.
 
     The bytes are written once to a private temporary file and scanned lazily from there.
@@ -202,9 +204,9 @@ def load_upload(uploaded: UploadedFile, *, sheet: str | None = None) -> io.Table
         return table  # type: ignore[return-value]
     try:
         with st.spinner(f"Reading {plain(uploaded.name)}…"):
-            path = io.save_upload(data, uploaded.name)
+            path = reading.save_upload(data, uploaded.name)
             session_files().add(path)
-            table = io.load(path, name=uploaded.name, sheet=sheet)
+            table = reading.load(path, name=uploaded.name, sheet=sheet)
             session_files().add(table.path)
     except InputError as error:
         st.error(plain(error))
@@ -226,9 +228,9 @@ def database_dataset(
     with st.spinner(f"Reading the first rows of {plain(remote.name)}…"):
         head = remote.sample(REMOTE_SAMPLE_ROWS)
         orders_head = orders.sample(REMOTE_SAMPLE_ROWS) if orders is not None else None
-    contacts = io.Table(head.lazy(), name=remote.name, format=remote.engine)
+    contacts = reading.Table(head.lazy(), name=remote.name, format=remote.engine)
     orders_table = (
-        io.Table(orders_head.lazy(), name=orders.name, format=orders.engine)
+        reading.Table(orders_head.lazy(), name=orders.name, format=orders.engine)
         if orders is not None and orders_head is not None
         else None
     )
@@ -256,7 +258,9 @@ def files_only(data: Dataset, what: str) -> bool:
     return True
 
 
-def upload_dataset(contacts: io.Table, digest: str, orders: io.Table | None = None) -> Dataset:
+def upload_dataset(
+    contacts: reading.Table, digest: str, orders: reading.Table | None = None
+) -> Dataset:
     return Dataset(
         key=f"upload:{digest}",
         name=contacts.name,
@@ -302,7 +306,7 @@ def _cached(kind: str, key: tuple, compute: Callable[[], object]) -> object:
     return value
 
 
-def counts(data: Dataset, d: Definition) -> rates.Counts | None:
+def counts(data: Dataset, d: Definition) -> counting.Counts | None:
     """Contacts and customers per segment for ``d``, or None after showing what is wrong."""
 
     # Bands and top K change how the counts are read or grouped, not the counts: both stay out
@@ -312,29 +316,31 @@ def counts(data: Dataset, d: Definition) -> rates.Counts | None:
     counted = guarded(lambda: _cached("counts", key, lambda: _count(data, full)))
     if counted is None or d.top_k is None:
         return counted  # type: ignore[return-value]
-    table = rates.top_k(counted.table, d.segments, d.top_k)  # type: ignore[union-attr]
+    table = counting.top_k(counted.table, d.segments, d.top_k)  # type: ignore[union-attr]
     return dataclasses.replace(counted, table=table, definition=d)  # type: ignore[arg-type]
 
 
-def _count(data: Dataset, d: Definition) -> rates.Counts:
+def _count(data: Dataset, d: Definition) -> counting.Counts:
     if data.remote is not None:
         return sources.count(data.remote, d, data.remote_orders if d.orders else None)
-    return rates.count_tables(data.contacts, d, data.orders)
+    return counting.count_tables(data.contacts, d, data.orders)
 
 
-def cohorts(data: Dataset, d: Definition, period: str) -> tuple[pl.DataFrame, rates.Counts] | None:
-    def compute() -> tuple[pl.DataFrame, rates.Counts]:
+def cohorts(
+    data: Dataset, d: Definition, period: str
+) -> tuple[pl.DataFrame, counting.Counts] | None:
+    def compute() -> tuple[pl.DataFrame, counting.Counts]:
         if data.remote is not None:
             orders = data.remote_orders if d.orders else None
             return sources.cohorts(data.remote, d, orders, period=period)
-        return rates.cohort_tables(data.contacts, d, data.orders, period=period)  # type: ignore[arg-type]
+        return counting.cohort_tables(data.contacts, d, data.orders, period=period)  # type: ignore[arg-type]
 
     key = (data.key, d.with_changes(bands=Bands()), period)
     return guarded(lambda: _cached("cohorts", key, compute))  # type: ignore[return-value]
 
 
 def missing_values(data: Dataset, columns: tuple[str, ...]) -> dict[str, int]:
-    from conversion.report import missing_values as count_missing
+    from conversion.presentation.report import missing_values as count_missing
 
     def compute() -> dict[str, int]:
         if data.remote is not None:
@@ -356,7 +362,7 @@ def time_to_convert(data: Dataset, d: Definition) -> tuple[pl.DataFrame, object]
     key = (data.key, _counting_key(d))
     return guarded(
         lambda: _cached(
-            "time", key, lambda: rates.time_to_convert_tables(data.contacts, d, data.orders)
+            "time", key, lambda: counting.time_to_convert_tables(data.contacts, d, data.orders)
         )
     )  # type: ignore[return-value]
 

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import polars as pl
 import streamlit as st
 
-from conversion import export, report
 from conversion.errors import InputError
+from conversion.presentation import export, report
 from ui import state
 from ui.text import plain
 
@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 
     import altair as alt
 
-    from conversion import stats
+    from conversion.analysis import stats
+    from conversion.counting import Counts
     from conversion.definition import Bands, Definition
-    from conversion.rates import Counts
 
 SORT_LABELS = {
     "lower_bound": "Interval lower bound (honest ranking)",
@@ -260,7 +260,8 @@ def control_notes(points: pl.DataFrame, chi: stats.ChiSquare | None) -> None:
 
 def why_it_moved(data: state.Dataset, definition: Definition, period: str) -> None:
     """Split the change in the overall rate between two cohorts into mix and rate effects."""
-    from conversion import charts, insights
+    from conversion.analysis import insights
+    from conversion.presentation import charts
 
     columns = [s for s in definition.segments if s != definition.contact_date]
     if not columns:
@@ -333,7 +334,7 @@ def why_it_moved(data: state.Dataset, definition: Definition, period: str) -> No
 
 def time_tables(km: pl.DataFrame, segment: str | None) -> None:
     """Median days and the chance of converting within 7 / 14 / 30 / 90 days."""
-    from conversion import survival
+    from conversion.analysis import survival
 
     within = survival.convert_within(km)
     keys = [segment] if segment else []
@@ -376,7 +377,7 @@ def time_tables(km: pl.DataFrame, segment: str | None) -> None:
 
 def column_ranking(data: state.Dataset, definition: Definition) -> None:
     """Which columns separate converters from the rest, best first; a click switches to one."""
-    from conversion import insights
+    from conversion.analysis import insights
 
     usable = state.usable_tables(data, definition)
     if usable is None:
@@ -422,7 +423,7 @@ def column_ranking(data: state.Dataset, definition: Definition) -> None:
 
 def adjusted_rates(described: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame | None:
     """Empirical-Bayes rates beside the raw ones; None (with the reason shown) when not useful."""
-    from conversion import insights
+    from conversion.analysis import insights
 
     prior = insights.beta_binomial_prior(
         described["contacts"].to_numpy(), described["customers"].to_numpy()
@@ -446,7 +447,7 @@ def adjusted_rates(described: pl.DataFrame, segments: Sequence[str]) -> pl.DataF
 
 def simpson_check(data: state.Dataset, definition: Definition, a: str, b: str) -> None:
     """Does another column reverse the comparison of a and b? (Mantel–Haenszel)"""
-    from conversion import insights
+    from conversion.analysis import insights
 
     if len(definition.segments) != 1:
         return
@@ -478,7 +479,7 @@ def simpson_check(data: state.Dataset, definition: Definition, a: str, b: str) -
 
 def python_box(data: state.Dataset, definition: Definition, sort: str) -> None:
     """'Copy as Python': the notebook code that reproduces this view with the public API."""
-    from conversion import codegen
+    from conversion.sharing import codegen
     from ui import controls
 
     file_name, orders_file = "", None

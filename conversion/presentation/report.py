@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from conversion import stats
+from conversion.analysis import stats
 from conversion.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from conversion.rates import Counts
+    from conversion.counting import Counts
 
 PERCENT_COLUMNS = ("rate", "ci_low", "ci_high", "rest_rate")
 POINT_COLUMNS = ("diff", "diff_low", "diff_high")
@@ -349,7 +349,7 @@ def limit_segments(
     """
     if table.height <= limit:
         return table, None
-    from conversion.rates import top_k
+    from conversion.counting import top_k
 
     kept = top_k(table, segments, TOP_WHEN_TOO_MANY)
     return kept, (

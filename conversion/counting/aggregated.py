@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from conversion.engine import MISSING
+from conversion.counting.engine import MISSING
 from conversion.errors import InputError, n, verb
 from conversion.roles import count_expr, text_expr
 

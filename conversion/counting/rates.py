@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 import narwhals as nw
 import polars as pl
 
-from conversion import aggregated, engine, io
+from conversion import reading
+from conversion.counting import aggregated, engine
+from conversion.counting.engine import COUNTED, IMMATURE, MISSING, MISSING_ID, NO_CONTACT_DATE
 from conversion.definition import DateBucket, Definition
-from conversion.engine import COUNTED, IMMATURE, MISSING, MISSING_ID, NO_CONTACT_DATE
 from conversion.errors import InputError, n, verb
 from conversion.roles import (
     DateFormat,
@@ -847,9 +848,9 @@ def cohorts_with(
 
 
 def count_tables(
-    contacts: io.Table,
+    contacts: reading.Table,
     definition: Definition,
-    orders: io.Table | None = None,
+    orders: reading.Table | None = None,
     *,
     keep_totals: bool = False,
 ) -> Counts:
@@ -880,9 +881,9 @@ def count_tables(
 
 
 def cohort_tables(
-    contacts: io.Table,
+    contacts: reading.Table,
     definition: Definition,
-    orders: io.Table | None = None,
+    orders: reading.Table | None = None,
     *,
     period: DateBucket = "month",
 ) -> tuple[pl.DataFrame, Counts]:
@@ -901,18 +902,22 @@ def cohort_tables(
         raise _read_error(error, contacts, orders) from None
 
 
-def _check_unambiguous(contacts: io.Table, d: Definition, orders: io.Table | None) -> None:
+def _check_unambiguous(
+    contacts: reading.Table, d: Definition, orders: reading.Table | None
+) -> None:
     """Raise when a chosen column is a repeated header name whose copies differ."""
-    io.check_unambiguous(contacts, _contact_columns(d))
+    reading.check_unambiguous(contacts, _contact_columns(d))
     if orders is not None and d.orders is not None:
         join = d.orders
-        io.check_unambiguous(orders, [c for c in (join.right_key, join.orders_date) if c])
+        reading.check_unambiguous(orders, [c for c in (join.right_key, join.orders_date) if c])
 
 
-def _read_error(error: Exception, contacts: io.Table, orders: io.Table | None) -> InputError:
-    message = io.input_error(error, contacts)
+def _read_error(
+    error: Exception, contacts: reading.Table, orders: reading.Table | None
+) -> InputError:
+    message = reading.input_error(error, contacts)
     if orders is not None and "could not be read completely" in str(message):
-        return io.input_error(error, orders)
+        return reading.input_error(error, orders)
     return message
 
 
@@ -983,7 +988,7 @@ def time_to_convert(
 
 
 def time_to_convert_tables(
-    contacts: io.Table, definition: Definition, orders: io.Table | None = None
+    contacts: reading.Table, definition: Definition, orders: reading.Table | None = None
 ) -> tuple[pl.DataFrame, date]:
     """``time_to_convert`` on loaded files, naming them in messages (like ``count_tables``)."""
     _check_unambiguous(contacts, definition, orders)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from conversion.errors import InputError
-from conversion.links import LinkState, from_query, to_query
+from conversion.sharing.links import LinkState, from_query, to_query
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

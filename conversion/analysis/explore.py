@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from conversion import insights
-from conversion.rates import count
+from conversion.analysis import insights
+from conversion.counting import count
 
 if TYPE_CHECKING:
     from conversion.definition import Definition

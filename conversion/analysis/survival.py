@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from conversion.analysis.stats import MIN_CONTACTS, Z95
 from conversion.errors import InputError
-from conversion.stats import MIN_CONTACTS, Z95
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

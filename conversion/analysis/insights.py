@@ -18,8 +18,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 
-from conversion.errors import InputError
-from conversion.stats import (
+from conversion.analysis.stats import (
     MIN_CONTACTS,
     MIN_OUTCOMES,
     ChiSquare,
@@ -29,6 +28,7 @@ from conversion.stats import (
     two_proportion_test,
     wilson_bounds,
 )
+from conversion.errors import InputError
 
 TOTAL = "(total)"
 """Segment label of the total row in ``mix_rate_decomposition``."""

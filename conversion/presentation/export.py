@@ -34,14 +34,15 @@ import polars.selectors as cs
 import vl_convert
 import xlsxwriter
 
-from conversion import report, stats
+from conversion.analysis import stats
+from conversion.presentation import report
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from datetime import date, datetime
 
+    from conversion.counting import Counts
     from conversion.definition import Definition
-    from conversion.rates import Counts
 
 TABLE_SHEET = "conversion by segment"
 NOTES_SHEET = "notes"

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import narwhals as nw
 import polars as pl
 
-from conversion import engine
+from conversion.counting import engine
 from conversion.definition import Definition
 from conversion.errors import InputError
 from conversion.roles import FALSE_VALUES, TRUE_VALUES, normalize_flag
@@ -33,7 +33,7 @@ from conversion.roles import FALSE_VALUES, TRUE_VALUES, normalize_flag
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from conversion.rates import Counts
+    from conversion.counting import Counts
 
 ENGINES = ("duckdb", "postgresql", "spark")
 ENGINE_NAMES = {"duckdb": "DuckDB", "postgresql": "PostgreSQL", "spark": "Spark"}
@@ -414,13 +414,13 @@ def count(
 ) -> Counts:
     """Count contacts and customers per segment where the data are; bring back the summary.
 
-    The same checks and the same ``Counts`` as ``rates.count`` on a file. ``fetch`` runs a
+    The same checks and the same ``Counts`` as ``counting.count`` on a file. ``fetch`` runs a
     query and returns its (small) result; it is the only way rows come back.
     """
-    from conversion import rates
+    from conversion import counting
 
     d = definition
-    rates.check_definition(
+    counting.check_definition(
         remote.columns,
         d,
         remote.name,
@@ -438,12 +438,12 @@ def count(
     summary = fetch(engine.summarise(engine.classify(frame, d), d, bad=checks))
     if _BAD_FLAG in summary.columns and summary.height and summary[_BAD_FLAG].sum():
         raise InputError(_bad_flags(remote, d, fetch))
-    return rates.counts_from_summary(summary.drop(checks, strict=False), d)
+    return counting.counts_from_summary(summary.drop(checks, strict=False), d)
 
 
 def _bad_flags(remote: Remote, d: Definition, fetch: Callable[[nw.LazyFrame], pl.DataFrame]) -> str:
     """Name the flag values that are not yes/no-like: counted where the data are, top 8."""
-    from conversion.rates import flag_values_message
+    from conversion.counting import flag_values_message
 
     assert d.converted is not None
     flag = _flag(d.converted, remote.frame.collect_schema()[d.converted], d.customer_values)
@@ -463,9 +463,9 @@ def cohorts(
     remote: Remote, definition: Definition, orders: Remote | None = None, *, period: str = "month"
 ) -> tuple[pl.DataFrame, Counts]:
     """Contacts and customers per contact-date cohort, counted where the data are."""
-    from conversion import rates
+    from conversion import counting
 
-    return rates.cohorts_with(
+    return counting.cohorts_with(
         lambda d: count(remote, d, orders),
         definition,
         period=period,  # type: ignore[arg-type]

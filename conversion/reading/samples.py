@@ -7,7 +7,7 @@ from pathlib import Path
 
 from conversion.definition import Definition, OrdersJoin
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 @dataclass(frozen=True)

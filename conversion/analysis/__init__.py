@@ -1,0 +1,1 @@
+"""Analysis: statistics on counts, survival curves, insights and exploring breakdowns."""

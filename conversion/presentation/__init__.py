@@ -1,0 +1,1 @@
+"""Presentation: charts, the results table and its formats, reports and exports."""

@@ -1,0 +1,28 @@
+"""Reading files and their values: every format an analyst exports, into a typed lazy table.
+
+``load`` opens CSV, TSV, Excel, Parquet, JSON and NDJSON files (gzipped too, any common text
+encoding), skips report titles and footers, makes repeated header names distinct and returns a
+``Table``: a polars ``LazyFrame`` with the file's name and what the reader did to it.
+"""
+
+from conversion.reading.files import (
+    PREVIEW_ROWS,
+    Table,
+    check_unambiguous,
+    detect_format,
+    input_error,
+    load,
+    save_upload,
+    sheet_names,
+)
+
+__all__ = [
+    "PREVIEW_ROWS",
+    "Table",
+    "check_unambiguous",
+    "detect_format",
+    "input_error",
+    "load",
+    "save_upload",
+    "sheet_names",
+]

@@ -1,0 +1,1 @@
+"""Sharing: links that reopen a view, snapshots that carry its numbers, and copy as Python."""
