@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from conversion.presentation import charts, report
-from ui import state, views
+from ui import results, state, views
 from ui.entry import through_app
 from ui.text import plain
 
@@ -16,7 +16,7 @@ definition = state.definition()
 if not definition.segments:
     st.info("Pick a segment column on the Segments page first.")
     st.stop()
-counts = state.counts(data, definition)
+counts = results.counts(data, definition)
 if counts is None:
     st.stop()
 labels = (
@@ -33,7 +33,7 @@ first = labels.index(picked) if picked in labels else 0
 left, right = st.columns(2)
 a = left.selectbox("Segment A", labels, index=first, key="compare_pick_a")
 b = right.selectbox("Segment B", [x for x in labels if x != a], index=0, key="compare_pick_b")
-result = state.guarded(lambda: report.compare(counts.table, definition.segments, a, b))
+result = results.guarded(report.compare, counts.table, definition.segments, a, b)
 if result is None:
     st.stop()
 for column, card in zip(st.columns(2), (result.a, result.b), strict=True):

@@ -5,7 +5,7 @@ import streamlit as st
 from conversion import reading
 from conversion.presentation import report
 from conversion.reading.samples import SAMPLES
-from ui import controls, state
+from ui import controls, datasets, results, state
 from ui.entry import through_app
 from ui.text import plain
 
@@ -30,7 +30,7 @@ if source == "Bundled sample":
     )  # fmt: skip
     st.caption(SAMPLES[key].description)
     if key != current:
-        state.use_dataset(state.sample_dataset(key))
+        state.use_dataset(datasets.sample_dataset(key))
         st.rerun()
 elif source == "Upload a file":
     controls.upload_controls()
@@ -41,7 +41,7 @@ data = state.dataset()
 st.subheader(f"Preview of {plain(data.contacts.name)}")
 if data.remote is not None:
     st.caption(
-        f"The first {state.REMOTE_SAMPLE_ROWS:,} rows, read once to suggest column roles; every "
+        f"The first {datasets.REMOTE_SAMPLE_ROWS:,} rows, read once to suggest column roles; every "
         "count runs on the whole table in the database."
     )
 st.dataframe(data.contacts.frame.head(reading.PREVIEW_ROWS).collect(), hide_index=True, height=250)
@@ -52,11 +52,11 @@ definition = controls.role_editor(data, state.definition())
 state.set_definition(definition)
 
 st.subheader("Validation summary")
-counts = state.counts(data, definition) if definition.segments else None
+counts = results.counts(data, definition) if definition.segments else None
 if counts is not None:
     roles = (definition.id, definition.converted, definition.converted_date,
              definition.contact_date, *definition.segments)  # fmt: skip
-    missing = state.missing_values(data, tuple(c for c in roles if c))
+    missing = results.missing_values(data, tuple(c for c in roles if c))
     items = report.validation_summary(counts, missing)
     for row_start in range(0, len(items), 4):
         for column, item in zip(st.columns(4), items[row_start : row_start + 4], strict=False):

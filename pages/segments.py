@@ -1,10 +1,11 @@
 """Segments: KPI cards, rate by segment with bands, share of customers, the results table."""
 
+import altair as alt
 import streamlit as st
 
 from conversion.analysis import stats
 from conversion.presentation import charts, report
-from ui import controls, state, views
+from ui import controls, results, state, views
 from ui.entry import through_app
 
 through_app()
@@ -19,7 +20,7 @@ if not definition.segments:
     st.info("Pick a column to break the conversion rate down by.")
     st.stop()
 
-counts = state.counts(data, definition)
+counts = results.counts(data, definition)
 if counts is None:
     st.stop()
 shown, cut_note = report.limit_segments(counts.table, definition.segments)
@@ -40,7 +41,7 @@ bar_tab, share_tab, *grid_tab = st.tabs(
 overall_rate = counts.customers / max(counts.contacts, 1)
 
 
-def bar() -> object:
+def bar() -> alt.LayerChart:
     return charts.bar_chart(labelled, label, definition.bands, overall_rate, selectable=True)
 
 
@@ -61,11 +62,11 @@ with bar_tab:
     )
 with share_tab:
     share = st.segmented_control(
-        "Share of", ["customers", "contacts"], key="share", required=True, persist_state="session"
+        "Share of", controls.SHARES, key="share", required=True, persist_state="session"
     )
     donut = st.toggle("Donut", key="donut", persist_state="session")
 
-    def pie() -> object:
+    def pie() -> alt.LayerChart:
         return charts.pie_chart(labelled, label, share or "customers", donut=donut)
 
     views.chart(pie, (labelled, label, share, donut), "pie")
@@ -91,7 +92,7 @@ st.subheader("Results")
 st.selectbox(
     "Sort by",
     ["lower_bound", "rate", "contacts", "segment"],
-    format_func=views.SORT_LABELS.get,
+    format_func=views.SORT_LABELS.__getitem__,
     key="sort",
     persist_state="session",
 )

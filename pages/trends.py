@@ -4,8 +4,9 @@ import polars as pl
 import streamlit as st
 
 from conversion.analysis import insights, survival
+from conversion.definition import DateBucket
 from conversion.presentation import charts, report
-from ui import controls, state, views
+from ui import controls, results, state, views
 from ui.entry import through_app
 from ui.text import plain
 
@@ -21,7 +22,9 @@ if definition.pre_aggregated or not definition.contact_date:
     st.stop()
 
 # Weeks are cut on files only; a database counts months and quarters where it lives.
-periods = ["month", "week", "quarter"] if data.remote is None else ["month", "quarter"]
+periods: list[DateBucket] = (
+    ["month", "week", "quarter"] if data.remote is None else ["month", "quarter"]
+)
 if st.session_state.get("period") not in (None, *periods):
     st.session_state["period"] = "month"
 left, right = st.columns([1, 3])
@@ -33,7 +36,7 @@ with right:
     options = ["Overall", *[s for s in definition.segments if s != definition.contact_date]]
     by = st.selectbox("Lines", options, key="trend_by")
 segment = None if by == "Overall" else by
-result = state.cohorts(data, definition.with_changes(segments=(by,) if segment else ()), period)
+result = results.cohorts(data, definition.with_changes(segments=(by,) if segment else ()), period)
 if result is None:
     st.stop()
 table, counts = result
@@ -46,7 +49,7 @@ rate_tab, control_tab, move_tab, time_tab = st.tabs(
 with rate_tab:
     trend = charts.trend_chart(rates, bands, segment=segment, period=period)
     st.altair_chart(trend, width="stretch")
-    views.chart_downloads(trend, data.name, "Trend chart")
+    views.chart_downloads(lambda: trend, data.name, "Trend chart")
     views.maturity_note(definition, counts)
     st.dataframe(
         rates.select(
@@ -58,7 +61,7 @@ with rate_tab:
     )  # fmt: skip
 
 with control_tab:
-    overall = state.cohorts(data, definition.with_changes(segments=()), period)
+    overall = results.cohorts(data, definition.with_changes(segments=()), period)
     if overall is not None:
         cohorts_overall = overall[0]
         points = insights.p_chart(cohorts_overall)
@@ -73,7 +76,9 @@ with move_tab:
     views.why_it_moved(data, definition, period)
 
 with time_tab:
-    timing = state.time_to_convert(data, definition.with_changes(segments=(by,) if segment else ()))
+    timing = results.time_to_convert(
+        data, definition.with_changes(segments=(by,) if segment else ())
+    )
     if timing is not None:
         lags, _ = timing
         km = survival.kaplan_meier(lags, [segment] if segment else [])

@@ -11,6 +11,7 @@ import pytest
 from conversion.counting import count
 from conversion.definition import Definition
 from conversion.errors import InputError
+from conversion.sources import FileSource
 
 D = Definition(segments=("campaign",), contacts_column="clicks", customers_column="conversions")
 
@@ -40,7 +41,7 @@ def table(rows: list[tuple[str, str, str]]) -> pl.LazyFrame:
 )
 def test_counts_with_thousands_separators_are_read_as_whole_numbers(written, decimal_comma, value):
     frame = table([("Brand", written, "2")])
-    counts = count(frame, D, decimal_comma=decimal_comma)
+    counts = count(FileSource(frame, decimal_comma=decimal_comma), D)
     assert counts.table.rows() == [("Brand", value, 2)]
 
 
@@ -59,7 +60,7 @@ def test_counts_with_thousands_separators_are_read_as_whole_numbers(written, dec
 def test_decimal_negative_or_odd_counts_are_an_error_naming_the_row(written, decimal_comma):
     frame = table([("Brand", "40", "2"), ("Generic", written, "1")])
     with pytest.raises(InputError, match=r"row 2: '") as error:
-        count(frame, D, source="report.csv", decimal_comma=decimal_comma)
+        count(FileSource(frame, "report.csv", decimal_comma=decimal_comma), D)
     assert written.strip() in str(error.value)
     assert "report.csv" in str(error.value)
 
@@ -69,7 +70,7 @@ ROWS = [("Brand", "1,200", "60"), ("Generic", "800", "20"), ("Display", "2,000",
 
 @pytest.mark.parametrize("label", ["Total", "Grand Total", "Total: Campaigns", "TOTALS", "total"])
 def test_a_total_row_that_adds_up_is_left_out_with_a_note(label):
-    counts = count(table([*ROWS, (label, "4,000", "90")]), D, source="ads.csv")
+    counts = count(FileSource(table([*ROWS, (label, "4,000", "90")]), "ads.csv"), D)
     # 1,200 + 800 + 2,000 = 4,000 clicks; 60 + 20 + 10 = 90 conversions: not doubled.
     assert counts.contacts == 4000
     assert counts.customers == 90
@@ -81,7 +82,7 @@ def test_a_total_row_that_adds_up_is_left_out_with_a_note(label):
 
 def test_a_total_row_that_does_not_add_up_is_an_error_naming_it():
     with pytest.raises(InputError, match=r"Row 4 of ads\.csv") as error:
-        count(table([*ROWS, ("Total", "3,999", "90")]), D, source="ads.csv")
+        count(FileSource(table([*ROWS, ("Total", "3,999", "90")]), "ads.csv"), D)
     message = str(error.value)
     assert "“Total”" in message and "3,999" in message and "4,000" in message
     assert "--keep-totals" in message
@@ -89,7 +90,7 @@ def test_a_total_row_that_does_not_add_up_is_an_error_naming_it():
 
 def test_partial_totals_beside_a_total_that_adds_up_are_left_out_too():
     rows = [*ROWS, ("Total: Search", "2,000", "80"), ("Total: Campaigns", "4,000", "90")]
-    counts = count(table(rows), D, source="ads.csv")
+    counts = count(FileSource(table(rows), "ads.csv"), D)
     assert (counts.contacts, counts.customers) == (4000, 90)
     assert "Total: Campaigns" in counts.warnings[0]
     assert "Total: Search" in counts.warnings[1]
@@ -98,7 +99,7 @@ def test_partial_totals_beside_a_total_that_adds_up_are_left_out_too():
 def test_a_partial_total_above_the_whole_table_is_an_error_naming_it():
     rows = [*ROWS, ("Total: Search", "4,100", "80"), ("Total: Campaigns", "4,000", "90")]
     with pytest.raises(InputError, match=r"Row 4 of ads\.csv") as error:
-        count(table(rows), D, source="ads.csv")
+        count(FileSource(table(rows), "ads.csv"), D)
     assert "Total: Search" in str(error.value) and "4,100" in str(error.value)
 
 

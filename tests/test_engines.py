@@ -20,10 +20,10 @@ from engines import spark_schema as engines_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conversion import counting, reading, roles, sources
-from conversion.counting import engine
+from conversion import counting, reading, sources
 from conversion.definition import Definition, OrdersJoin
 from conversion.errors import InputError
+from conversion.reading import values
 from conversion.reading.samples import SAMPLES
 
 ENGINES = ["duckdb", "postgresql", "spark"]
@@ -51,9 +51,9 @@ def typed(table: reading.Table, date_columns: list[str]) -> pl.DataFrame:
     """A file's rows as a warehouse would hold them: dates as dates, everything else as text."""
     frame = table.frame
     formats = {
-        c: roles.detect_date_format(frame, c, source=table.name).general() for c in date_columns
+        c: values.detect_date_format(frame, c, source=table.name).general() for c in date_columns
     }
-    return frame.with_columns(roles.date_expr(c, f).alias(c) for c, f in formats.items()).collect()
+    return frame.with_columns(values.date_expr(c, f).alias(c) for c, f in formats.items()).collect()
 
 
 def same_counts(want: counting.Counts, got: counting.Counts) -> None:
@@ -72,14 +72,14 @@ def test_each_sample_counts_the_same_on_every_engine(on, key: str) -> None:
     d = sample.definition
     contacts = reading.load(sample.contacts_path)
     orders = reading.load(sample.orders_path) if sample.orders_path else None
-    want = counting.count_tables(contacts, d, orders)
+    want = counting.count(contacts, d, orders)
 
     remote = on(typed(contacts, [c for c in (d.contact_date, d.converted_date) if c]), f"c_{key}")
     remote_orders = None
     if orders is not None and d.orders is not None:
         dates = [d.orders.orders_date] if d.orders.orders_date else []
         remote_orders = on(typed(orders, dates), f"o_{key}")
-    same_counts(want, sources.count(remote, d, remote_orders))
+    same_counts(want, counting.count(remote, d, remote_orders))
 
 
 def test_cohorts_and_buckets_match_on_every_engine(on) -> None:
@@ -90,9 +90,9 @@ def test_cohorts_and_buckets_match_on_every_engine(on) -> None:
         date_buckets=(("first_purchase_date", "quarter"),),
     )
     remote = on(typed(contacts, ["signup_date", "first_purchase_date"]), "cohorts")
-    same_counts(counting.count_tables(contacts, d), sources.count(remote, d))
-    want_table, _ = counting.cohort_tables(contacts, sample.definition, period="month")
-    got_table, _ = sources.cohorts(remote, sample.definition, period="month")
+    same_counts(counting.count(contacts, d), counting.count(remote, d))
+    want_table, _ = counting.cohorts(contacts, sample.definition, period="month")
+    got_table, _ = counting.cohorts(remote, sample.definition, period="month")
     assert got_table.to_dicts() == want_table.to_dicts()
 
 
@@ -115,7 +115,7 @@ def test_the_earliest_moment_decides_a_contacts_segment_on_every_engine(on) -> N
         }
     )
     d = Definition(segments=("page",), converted="bought", id="user", contact_date="seen")
-    got = sources.count(on(frame, "moments"), d)
+    got = counting.count(on(frame, "moments"), d)
     assert got.table.rows() == [("Alpha", 1, 0), ("Blog", 1, 1), ("Pricing", 1, 1)]
     same_counts(counting.count(frame.lazy(), d), got)
 
@@ -197,12 +197,12 @@ def test_random_tables_count_the_same_as_polars(kind: str, request: pytest.Fixtu
             want = counting.count(as_text(contacts), d, as_text(orders) if d.orders else None)
         except InputError:
             with pytest.raises(InputError):
-                sources.count(load(kind, contacts, "r", **extra), d,
+                counting.count(load(kind, contacts, "r", **extra), d,
                               load(kind, orders, "ro", **extra) if d.orders else None)  # fmt: skip
             return
         remote = load(kind, contacts, "r", **extra)
         remote_orders = load(kind, orders, "ro", **extra) if d.orders else None
-        same_counts(want, sources.count(remote, d, remote_orders))
+        same_counts(want, counting.count(remote, d, remote_orders))
 
     check()
 
@@ -221,20 +221,23 @@ def big_table(n: int = 20_000) -> pl.DataFrame:
     )
 
 
-def test_only_the_per_segment_table_comes_back_from_postgres(postgres) -> None:
+def test_only_the_per_segment_table_comes_back_from_postgres(postgres, monkeypatch) -> None:
     table = big_table()
     remote = load("postgresql", table, "big", postgres=postgres)
     d = Definition(segments=("source",), converted="won", id="id", contact_date="signed",
                    window_days=None)  # fmt: skip
     fetched: list[int] = []
 
-    def spy(frame):
-        result = engine.fetch(frame)
+    def spy(self, frame):
+        result = real_fetch(self, frame)
         fetched.append(result.height)
         return result
 
+    real_fetch = sources.Remote.fetch
+    monkeypatch.setattr(sources.Remote, "fetch", spy)
+
     postgres.sql("select pg_stat_statements_reset()")
-    counts = sources.count(remote, d, fetch=spy)
+    counts = counting.count(remote, d)
     assert counts.quality.rows == 20_000 and counts.contacts == 10_000
     # One query ran, and it returned one row per segment and status: 4 rows, not 20,000.
     assert fetched == [4]
@@ -249,19 +252,22 @@ def test_only_the_per_segment_table_comes_back_from_postgres(postgres) -> None:
     assert scans == [0], statements
 
 
-def test_only_the_per_segment_table_comes_back_from_spark_and_duckdb(spark) -> None:
+def test_only_the_per_segment_table_comes_back_from_spark_and_duckdb(spark, monkeypatch) -> None:
     table = big_table()
+    real_fetch = sources.Remote.fetch
     d = Definition(segments=("source",), converted="won", id="id")
     for kind in ("duckdb", "spark"):
         remote = load(kind, table, "big", spark=spark)
         fetched: list[int] = []
 
-        def spy(frame, fetched=fetched):
-            result = engine.fetch(frame)
+        def spy(self, frame, fetched=fetched):
+            result = real_fetch(self, frame)
             fetched.append(result.height)
             return result
 
-        counts = sources.count(remote, d, fetch=spy)
+        monkeypatch.setattr(sources.Remote, "fetch", spy)
+
+        counts = counting.count(remote, d)
         assert counts.contacts == 10_000
         assert fetched == [4], kind
 
@@ -273,7 +279,7 @@ def test_bad_flag_values_are_listed_from_the_database(postgres) -> None:
     frame = pl.DataFrame({"source": ["Ads", "Web", "Ads"], "won": ["yes", "maybe", "maybe"]})
     remote = load("postgresql", frame, "flags", postgres=postgres)
     with pytest.raises(InputError, match=r"'won' in table flags .* 'maybe' \(2 rows\)"):
-        sources.count(remote, Definition(segments=("source",), converted="won"))
+        counting.count(remote, Definition(segments=("source",), converted="won"))
 
 
 def test_a_text_date_column_gets_a_message_saying_how_to_cast_it(postgres) -> None:
@@ -281,7 +287,7 @@ def test_a_text_date_column_gets_a_message_saying_how_to_cast_it(postgres) -> No
     remote = load("postgresql", frame, "textdates", postgres=postgres)
     d = Definition(segments=("source",), converted="won", contact_date="signed")
     with pytest.raises(InputError, match=r"'signed' .* not a date.*cast\(signed as date\)"):
-        sources.count(remote, d)
+        counting.count(remote, d)
 
 
 def test_unknown_table_and_password_in_the_address_are_refused(postgres) -> None:

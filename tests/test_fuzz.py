@@ -38,7 +38,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from conversion import counting, reading
+from conversion import counting, reading, sources
 from conversion.analysis import stats
 from conversion.definition import Definition
 from conversion.errors import InputError
@@ -377,7 +377,7 @@ def test_engine_raises_only_input_error_and_its_totals_add_up(data):
     except InputError:
         return  # the definition itself was refused, with a message
     try:
-        counts = counting.count(frame.lazy(), definition, source="fuzz.csv")
+        counts = counting.count(sources.of(frame, "fuzz.csv"), definition)
     except InputError as error:
         assert str(error)
         return
@@ -544,11 +544,11 @@ def test_samples_and_inputs_are_never_modified_by_counting_or_exporting(tmp_path
     for sample in SAMPLES.values():
         contacts = reading.load(sample.contacts_path)
         orders = reading.load(sample.orders_path) if sample.orders_path else None
-        counts = counting.count_tables(contacts, sample.definition, orders)
+        counts = counting.count(contacts, sample.definition, orders)
         exported_files(counts, sample.definition, sample.title, tmp_path / sample.key)
     table = reading.load(upload)
     definition = Definition(segments=("source",), converted="won", id="id")
-    exported_files(counting.count_tables(table, definition), definition, "leads", tmp_path / "up")
+    exported_files(counting.count(table, definition), definition, "leads", tmp_path / "up")
     assert {p.name: sha256(p) for p in sorted(SAMPLE_DATA.iterdir()) if p.is_file()} == before
     assert sha256(upload) == upload_hash
 

@@ -291,7 +291,7 @@ def test_wrong_number_of_fields_names_the_line(
 
 
 def test_wrong_number_of_fields_past_a_chunk_boundary(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr("conversion.reading.files._CHUNK", 1024)
+    monkeypatch.setattr("conversion.reading.text._CHUNK", 1024)
     rows = "".join(f'{i},"a\nb",x\n' for i in range(2000))
     text = load_error(write(tmp_path, "deep.csv", "id,note,seg\n" + rows + "9,only two\n"))
     assert "deep.csv: line 4002 has 2 fields but the header has 3" in text
@@ -378,7 +378,7 @@ def test_gzipped_utf16(tmp_path: Path) -> None:
 
 def test_utf16_over_many_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # An odd chunk size: characters are cut between chunks.
-    monkeypatch.setattr("conversion.reading.files._CHUNK", 7)
+    monkeypatch.setattr("conversion.reading.text._CHUNK", 7)
     table = reading.load(write(tmp_path, "u.txt", UNICODE_TEXT.encode("utf-16")))
     assert rows_of(table) == UNICODE_ROWS
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from conversion import reading
 from conversion.presentation import report
-from ui import state
+from ui import caches, uploads
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,7 +34,7 @@ def test_too_many_segments_are_cut_to_the_largest_with_a_note():
 
 def test_session_files_are_deleted_when_the_session_state_goes(tmp_path):
     path = reading.save_upload(b"a,b\n1,2\n", "leads.csv")
-    files = state.SessionFiles()
+    files = uploads.SessionFiles()
     files.add(path, None)
     assert path.exists()
     del files
@@ -47,12 +47,12 @@ def test_caches_are_bounded_by_count_and_age(monkeypatch):
 
     cache: OrderedDict = OrderedDict()
     for i in range(10):
-        state._remember(cache, i, f"value {i}", limit=4)
+        caches.remember(cache, i, f"value {i}", limit=4)
     assert list(cache) == [6, 7, 8, 9]
-    found, value = state._recall(cache, 9)
+    found, value = caches.recall(cache, 9)
     assert found and value == "value 9"
-    monkeypatch.setattr(state, "MAX_CACHE_AGE_SECONDS", -1)
-    found, _ = state._recall(cache, 8)
+    monkeypatch.setattr(caches, "MAX_CACHE_AGE_SECONDS", -1)
+    found, _ = caches.recall(cache, 8)
     assert not found and 8 not in cache
 
 

@@ -106,13 +106,12 @@ def test_dates_of_varying_width_are_all_read():
 
 def test_the_table_version_names_the_files_and_matches(tmp_path):
     from conversion import reading
-    from conversion.counting import time_to_convert_tables
 
     path = tmp_path / "signups.csv"
     CONTACTS.collect().write_csv(path)
-    table, as_of = time_to_convert_tables(reading.load(path), DEFINITION)
+    table, as_of = time_to_convert(reading.load(path), DEFINITION)
     direct, direct_as_of = time_to_convert(CONTACTS, DEFINITION)
     assert as_rows(table) == as_rows(direct)
     assert as_of == direct_as_of == date(2024, 3, 3)
     with pytest.raises(InputError, match=r"signups\.csv"):
-        time_to_convert_tables(reading.load(path), DEFINITION.with_changes(contact_date="nope"))
+        time_to_convert(reading.load(path), DEFINITION.with_changes(contact_date="nope"))

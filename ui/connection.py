@@ -14,7 +14,7 @@ from the list (or, when allowed, the analyst's own query) are used.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
 from streamlit.connections import BaseConnection
@@ -27,7 +27,9 @@ class ContactsDatabase(BaseConnection[sources.Connection]):
     """A database (PostgreSQL or DuckDB) that counts contacts where they are."""
 
     @classmethod
-    def scope(cls) -> str:  # one connection per session: no analyst shares another's cursor
+    def scope(
+        cls,
+    ) -> Literal["session"]:  # one connection per session: no analyst shares another's cursor
         return "session"
 
     def _connect(self, **kwargs: Any) -> sources.Connection:
@@ -75,5 +77,7 @@ def connection_names() -> list[str]:
 def connect(name: str) -> ContactsDatabase:
     """The named connection, its settings read from st.secrets (the section's keys)."""
     section = _sections().get(name, {})
-    settings = {k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in section.items()}
+    settings: dict[str, Any] = {
+        k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in section.items()
+    }
     return st.connection(name, type=ContactsDatabase, **settings)

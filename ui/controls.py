@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from typing import Literal
 
 import streamlit as st
 
 from conversion.definition import Bands, Definition, OrdersJoin
 from conversion.errors import InputError
 from conversion.sharing import codegen
-from ui import connection, state
+from ui import connection, datasets, results, state, uploads
+from ui.datasets import Dataset
 from ui.text import plain
 
 NONE = "— none —"
-EVIDENCE = {
+Evidence = Literal["flag", "date", "orders", "aggregated"]
+EVIDENCE: dict[Evidence, str] = {
     "flag": "A flag column (Y/N, TRUE/FALSE, stage…)",
     "date": "A conversion-date column (non-empty = converted)",
     "orders": "Presence in the orders / deals table",
@@ -32,6 +35,9 @@ def sidebar() -> None:
             st.caption(f"joined to {plain(data.orders.name)}")
 
 
+Share = Literal["customers", "contacts"]
+SHARES: list[Share] = ["customers", "contacts"]  # what the share chart can show the share of
+
 PRESET_LABELS = {
     "default": "Default (20 % / 10 %)",
     "ecommerce": "E-commerce (10 % / 2 %)",
@@ -44,7 +50,7 @@ def band_controls() -> None:
     preset = st.selectbox(
         "Performance bands",
         list(PRESET_LABELS),
-        format_func=PRESET_LABELS.get,
+        format_func=PRESET_LABELS.__getitem__,
         key="bands",
         help="Strong / moderate / poor thresholds, drawn as lines on the charts.",
         persist_state="session",
@@ -86,106 +92,45 @@ def _pick(label: str, options: list[str], current: str | None, key: str, **kwarg
     return None if value == NONE else value
 
 
-def role_editor(data: state.Dataset, d: Definition) -> Definition:
+def _versioned(name: str) -> str:
+    """A widget key that changes with each new dataset, so its widgets start from its roles."""
+    return f"{name}_{st.session_state.get('roles_version', 0)}"
+
+
+def role_editor(data: Dataset, d: Definition) -> Definition:
     """Column-role controls, pre-filled from ``d``; returns the definition they describe."""
-    version = st.session_state.get("roles_version", 0)
     columns = data.columns
-
-    def key(name: str) -> str:
-        return f"{name}_{version}"
-
-    current_kind = (
-        "aggregated"
-        if d.pre_aggregated
-        else "orders"
-        if d.orders
-        else "flag"
-        if d.converted or (not d.converted_date and data.roles.flag_candidates)
-        else "date"
-    )
-    kinds = list(EVIDENCE) if data.orders is not None else [k for k in EVIDENCE if k != "orders"]
-    kind = st.radio(
-        "What makes a contact a customer?",
-        kinds,
-        index=kinds.index(current_kind) if current_kind in kinds else 0,
-        format_func=EVIDENCE.get,
-        key=key("evidence"),
-    )
-    if kind == "aggregated":
-        left, right = st.columns(2)
-        with left:
-            contacts_col = _pick("Contacts column", columns, d.contacts_column, key("contacts"))
-        with right:
-            customers_col = _pick("Customers column", columns, d.customers_column, key("customers"))
-        return Definition(
-            segments=d.segments,
-            contacts_column=contacts_col,
-            customers_column=customers_col,
-            top_k=d.top_k,
-            bands=d.bands,
-        )
-
+    evidence = _evidence_choice(data, d)
+    if evidence == "aggregated":
+        return _aggregated_roles(columns, d)
     left, middle, right = st.columns(3)
     with left:
         id_col = _pick(
-            "Contact id", columns, d.id, key("id"), help="Count unique contacts by this column."
+            "Contact id",
+            columns,
+            d.id,
+            _versioned("id"),
+            help="Count unique contacts by this column.",
         )
-        contact_date = _pick("Contact date", columns, d.contact_date, key("contact_date"))
+        contact_date = _pick("Contact date", columns, d.contact_date, _versioned("contact_date"))
     converted = converted_date = None
     customer_values: tuple[str, ...] = ()
     orders = None
     with middle:
-        if kind == "flag":
-            converted = _pick("Converted flag", columns, d.converted or data.roles.converted,
-                              key("flag"))  # fmt: skip
-            if not converted and data.roles.flag_candidates:
-                listed = ", ".join(f"“{plain(c)}”" for c in data.roles.flag_candidates)
-                st.warning(
-                    f"Several columns could each say who became a customer ({listed}); "
-                    "choose the one that does.",
-                    icon=":material/help:",
-                )
-            if converted:
-                raw = st.text_input(
-                    "Values meaning a customer (optional, comma-separated)",
-                    ", ".join(d.customer_values),
-                    key=key("customer_values"),
-                    help="For a stage column, e.g. 'customer, evangelist'. Leave empty for "
-                    "yes/no-like flags.",
-                )
-                customer_values = tuple(v.strip() for v in raw.split(",") if v.strip())
-        if kind in ("flag", "date"):
+        if evidence == "flag":
+            converted, customer_values = _flag_roles(data, d)
+        if evidence in ("flag", "date"):
             converted_date = _pick(
                 "Conversion date",
                 columns,
-                d.converted_date or (data.roles.converted_date if kind == "date" else None),
-                key("converted_date"),
+                d.converted_date or (data.roles.converted_date if evidence == "date" else None),
+                _versioned("converted_date"),
                 help="Needed for a conversion window.",
             )
-        if kind == "orders" and data.orders is not None:
-            join = d.orders or OrdersJoin(id_col or columns[0])
-            key_col = _pick("Key in contacts", columns, join.key, key("key"))
-            orders_key = _pick(
-                "Key in orders", data.orders_columns, join.right_key, key("orders_key")
-            )
-            orders_date = _pick(
-                "Order / won date", data.orders_columns, join.orders_date, key("orders_date")
-            )
-            if key_col:
-                orders = OrdersJoin(key_col, orders_key, orders_date)
+        if evidence == "orders" and data.orders is not None:
+            orders = _orders_roles(data, d, id_col)
     with right:
-        use_window = st.toggle(
-            "Conversion window", d.window_days is not None, key=key("use_window")
-        )
-        window = None
-        as_of = None
-        if use_window:
-            window = int(
-                st.number_input("Window (days)", 0, 3650, d.window_days or 90, key=key("window"))
-            )
-            explicit = st.toggle("Set the as-of date", d.as_of is not None, key=key("use_as_of"))
-            if explicit:
-                as_of = st.date_input("As-of date", d.as_of or date.today(), key=key("as_of"))
+        window, as_of = _window_roles(d)
     return Definition(
         segments=d.segments,
         converted=converted,
@@ -204,9 +149,99 @@ def role_editor(data: state.Dataset, d: Definition) -> Definition:
     )
 
 
-def segment_picker(data: state.Dataset, d: Definition) -> Definition:
+def _evidence_choice(data: Dataset, d: Definition) -> Evidence:
+    """The analyst's answer to what makes a contact a customer, starting from what ``d`` uses."""
+    current: Evidence = (
+        "aggregated"
+        if d.pre_aggregated
+        else "orders"
+        if d.orders
+        else "flag"
+        if d.converted or (not d.converted_date and data.roles.flag_candidates)
+        else "date"
+    )
+    kinds: list[Evidence] = (
+        list(EVIDENCE) if data.orders is not None else [k for k in EVIDENCE if k != "orders"]
+    )
+    return st.radio(
+        "What makes a contact a customer?",
+        kinds,
+        index=kinds.index(current) if current in kinds else 0,
+        format_func=EVIDENCE.__getitem__,
+        key=_versioned("evidence"),
+    )
+
+
+def _aggregated_roles(columns: list[str], d: Definition) -> Definition:
+    """A table already counted: which columns hold the contacts and the customers."""
+    left, right = st.columns(2)
+    with left:
+        contacts_col = _pick("Contacts column", columns, d.contacts_column, _versioned("contacts"))
+    with right:
+        customers_col = _pick(
+            "Customers column", columns, d.customers_column, _versioned("customers")
+        )
+    return Definition(
+        segments=d.segments,
+        contacts_column=contacts_col,
+        customers_column=customers_col,
+        top_k=d.top_k,
+        bands=d.bands,
+    )
+
+
+def _flag_roles(data: Dataset, d: Definition) -> tuple[str | None, tuple[str, ...]]:
+    """The converted-flag column, and the values meaning a customer (none for yes/no flags)."""
+    converted = _pick("Converted flag", data.columns, d.converted or data.roles.converted,
+                      _versioned("flag"))  # fmt: skip
+    if not converted and data.roles.flag_candidates:
+        listed = ", ".join(f"“{plain(c)}”" for c in data.roles.flag_candidates)
+        st.warning(
+            f"Several columns could each say who became a customer ({listed}); "
+            "choose the one that does.",
+            icon=":material/help:",
+        )
+    if not converted:
+        return converted, ()
+    raw = st.text_input(
+        "Values meaning a customer (optional, comma-separated)",
+        ", ".join(d.customer_values),
+        key=_versioned("customer_values"),
+        help="For a stage column, e.g. 'customer, evangelist'. Leave empty for yes/no-like flags.",
+    )
+    return converted, tuple(v.strip() for v in raw.split(",") if v.strip())
+
+
+def _orders_roles(data: Dataset, d: Definition, id_col: str | None) -> OrdersJoin | None:
+    """How the orders table joins the contacts (None until a contacts key is chosen)."""
+    join = d.orders or OrdersJoin(id_col or data.columns[0])
+    key_col = _pick("Key in contacts", data.columns, join.key, _versioned("key"))
+    orders_key = _pick(
+        "Key in orders", data.orders_columns, join.right_key, _versioned("orders_key")
+    )
+    orders_date = _pick(
+        "Order / won date", data.orders_columns, join.orders_date, _versioned("orders_date")
+    )
+    return OrdersJoin(key_col, orders_key, orders_date) if key_col else None
+
+
+def _window_roles(d: Definition) -> tuple[int | None, date | None]:
+    """The conversion window in days and the as-of date (None when not set)."""
+    use_window = st.toggle(
+        "Conversion window", d.window_days is not None, key=_versioned("use_window")
+    )
+    if not use_window:
+        return None, None
+    window = int(
+        st.number_input("Window (days)", 0, 3650, d.window_days or 90, key=_versioned("window"))
+    )
+    if not st.toggle("Set the as-of date", d.as_of is not None, key=_versioned("use_as_of")):
+        return window, None
+    return window, st.date_input("As-of date", d.as_of or date.today(), key=_versioned("as_of"))
+
+
+def segment_picker(data: Dataset, d: Definition) -> Definition:
     """Choose one or two segment columns, top K and nothing else; returns the new definition."""
-    version = st.session_state.get("roles_version", 0)
     roles = {d.id, d.converted, d.converted_date, d.contacts_column, d.customers_column}
     candidates = [c for c in data.columns if c not in roles]
     ranked = [c for c in data.roles.segments if c in candidates]
@@ -219,7 +254,7 @@ def segment_picker(data: state.Dataset, d: Definition) -> Definition:
             options,
             default=current,
             max_selections=2,
-            key=f"segments_{version}",
+            key=_versioned("segments"),
         )
     with right:
         top = st.number_input(
@@ -227,7 +262,7 @@ def segment_picker(data: state.Dataset, d: Definition) -> Definition:
             0,
             500,
             d.top_k or 0,
-            key=f"top_{version}",
+            key=_versioned("top"),
             help="Keep the largest segments and group the rest as Other.",
         )
     bins = dict(d.bins)
@@ -239,12 +274,12 @@ def segment_picker(data: state.Dataset, d: Definition) -> Definition:
                 buckets[column] = st.segmented_control(
                     f"Group '{plain(column)}' by", ["week", "month", "quarter", "year"],
                     default=buckets.get(column, "month"), required=True,
-                    key=f"bucket_{column}_{version}",
+                    key=_versioned(f"bucket_{column}"),
                 )  # fmt: skip
             else:
                 count = st.number_input(
                     f"Quantile bins for '{plain(column)}' (0 = every value)", 0, 20,
-                    bins.get(column, 5), key=f"bins_{column}_{version}",
+                    bins.get(column, 5), key=_versioned(f"bins_{column}"),
                 )  # fmt: skip
                 bins[column] = int(count)
     return d.with_changes(
@@ -270,21 +305,18 @@ def upload_controls() -> None:
     if uploaded is None:
         st.info("Upload a file to replace the sample; until then the current dataset stays.")
         return
-    table = state.load_upload(uploaded)
+    table = uploads.load_upload(uploaded)
     if table is not None and table.sheets and len(table.sheets) > 1:
         sheet = st.selectbox("Sheet", list(table.sheets), key="sheet")
         if sheet != table.sheet:
-            table = state.load_upload(uploaded, sheet=sheet)
-    orders = state.load_upload(orders_file) if orders_file is not None else None
+            table = uploads.load_upload(uploaded, sheet=sheet)
+    orders = uploads.load_upload(orders_file) if orders_file is not None else None
     if table is None or (orders_file is not None and orders is None):
         st.caption(f"Still using: {plain(state.dataset().name)}")
         return
-    digest = state.upload_digest(uploaded.getvalue())
-    if orders is not None:
-        digest += ":" + state.upload_digest(orders_file.getvalue())
-    digest += f":{table.sheet or ''}"
-    if state.dataset().key != f"upload:{digest}":
-        state.use_dataset(state.upload_dataset(table, digest, orders))
+    key = uploads.upload_key(uploaded, orders_file, table.sheet)
+    if state.dataset().identity != ("upload", key):
+        state.use_dataset(datasets.upload_dataset(table, key, orders))
 
 
 SECRETS_EXAMPLE = """\
@@ -340,8 +372,8 @@ def database_controls() -> None:
         remote = database.remote(table=table, query=query)
         orders = database.remote(table=orders_table) if orders_table else None
         origin = codegen.Database(name, table, query, orders_table)
-        state.use_dataset(state.database_dataset(key, remote, orders, origin))
+        state.use_dataset(datasets.database_dataset(key, remote, orders, origin))
         return True
 
-    if state.guarded(open_and_use):
+    if results.guarded(open_and_use):
         st.rerun()

@@ -7,13 +7,11 @@ from urllib.parse import urlencode
 import polars as pl
 import streamlit as st
 
-from conversion import reading
 from conversion.definition import Bands, Definition
 from conversion.errors import InputError
 from conversion.reading.samples import SAMPLES
-from conversion.roles import detect_roles
 from conversion.sharing import links, snapshot
-from ui import state
+from ui import datasets, state
 from ui.text import plain
 
 DISPLAY_DEFAULTS = {"donut": True, "share": "customers", "period": "month"}
@@ -40,11 +38,13 @@ def apply_link() -> None:
         except InputError as error:
             st.session_state["link_error"] = str(error)
         else:
-            state.use_dataset(snapshot_dataset(shared, packed), snapshot_definition(shared))
+            state.use_dataset(
+                datasets.snapshot_dataset(shared, packed), snapshot_definition(shared)
+            )
             view = _merge(shared.view, view)
             st.session_state["snapshot"] = packed
     elif view.sample:
-        state.use_dataset(state.sample_dataset(view.sample))
+        state.use_dataset(datasets.sample_dataset(view.sample))
     notices += _apply_view(view)
     if notices:
         st.session_state["link_notices"] = notices
@@ -55,16 +55,6 @@ def _merge(base: links.LinkState, override: links.LinkState) -> links.LinkState:
     fields = ("segments", "top_k", "bands", "chart", "share", "period")
     changes = {f: getattr(override, f) for f in fields if getattr(override, f) is not None}
     return links.LinkState(**{**base.__dict__, **changes, "notices": ()})
-
-
-def snapshot_dataset(shared: snapshot.Snapshot, packed: str) -> state.Dataset:
-    table = reading.Table(frame=shared.table.lazy(), name=shared.name, format="snapshot")
-    return state.Dataset(
-        key=f"snapshot:{state.upload_digest(packed.encode())}",
-        name=f"{shared.name} (snapshot)",
-        contacts=table,
-        roles=detect_roles(table.frame),
-    )
 
 
 def snapshot_definition(shared: snapshot.Snapshot) -> Definition:
@@ -152,7 +142,7 @@ def sync_url(bands: Bands) -> None:
     wanted = view_query(bands)
     packed = st.session_state.get("snapshot")
     data = state.dataset()
-    if packed and data.key.startswith("snapshot:"):
+    if packed and data.kind == "snapshot":
         wanted["snapshot"] = packed
         wanted.pop("sample", None)
     current = {key: st.query_params.get_all(key) for key in st.query_params}
@@ -167,7 +157,7 @@ def share_link(bands: Bands, counts_table: pl.DataFrame) -> str | None:
     definition = state.definition()
     base = st.context.url or ""
     query = view_query(bands)
-    if data.key.startswith("snapshot:"):
+    if data.kind == "snapshot":
         query = {"snapshot": st.session_state.get("snapshot", "")} | query
     elif data.sample is None:
         view = current_view(bands)
@@ -180,8 +170,9 @@ def share_link(bands: Bands, counts_table: pl.DataFrame) -> str | None:
             ),
             window_days=definition.window_days,
         )
-        query = {"snapshot": packed} | {
-            k: v for k, v in query.items() if k not in ("seg", "window")
+        query = {
+            "snapshot": packed,
+            **{k: v for k, v in query.items() if k not in ("seg", "window")},
         }
     return base + "?" + _encode(query)
 

@@ -1,31 +1,22 @@
-"""Counting: from a definition and a table to contacts and customers per segment.
+"""Counting: from a definition and a source to contacts and customers per segment.
 
-The definition is checked, each source's typed row frame goes through the shared engine steps
-(``engine``), and the small summary is finished into ``Counts``. Pre-aggregated tables,
-cohorts and time to convert are counted here too.
+The definition is checked (``checks``), the source's typed row frame goes through the shared
+engine steps (``engine``) and the small summary it fetches is finished into ``Counts``
+(``result``). Pre-aggregated tables (``aggregated``), cohorts (``cohorts``) and time to
+convert (``timing``) are counted here too.
 """
 
+from conversion.counting.checks import check_definition
+from conversion.counting.cohorts import bucket_end, bucket_start, cohorts
+from conversion.counting.count import count
 from conversion.counting.engine import COUNTED, IMMATURE, MISSING, MISSING_ID, NO_CONTACT_DATE
-from conversion.counting.rates import (
-    EXCLUSION,
-    OTHER,
-    Counts,
-    Quality,
-    bucket_end,
-    bucket_label,
-    bucket_start,
-    check_definition,
-    cohort_tables,
-    cohorts,
-    cohorts_with,
-    count,
-    count_tables,
-    counts_from_summary,
-    flag_values_message,
-    time_to_convert,
-    time_to_convert_tables,
-    top_k,
-)
+from conversion.counting.result import EXCLUSION, OTHER, Counts, Quality, top_k
+from conversion.counting.timing import time_to_convert
+
+# The names of the layout before sources were one seam; kept while the last callers move.
+count_tables = count
+cohort_tables = cohorts
+time_to_convert_tables = time_to_convert
 
 __all__ = [
     "COUNTED",
@@ -38,16 +29,12 @@ __all__ = [
     "Counts",
     "Quality",
     "bucket_end",
-    "bucket_label",
     "bucket_start",
     "check_definition",
     "cohort_tables",
     "cohorts",
-    "cohorts_with",
     "count",
     "count_tables",
-    "counts_from_summary",
-    "flag_values_message",
     "time_to_convert",
     "time_to_convert_tables",
     "top_k",

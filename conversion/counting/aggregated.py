@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import narwhals as nw
 import polars as pl
 
 from conversion.counting.engine import MISSING
 from conversion.errors import InputError, n, verb
-from conversion.roles import count_expr, text_expr
+from conversion.reading.values import count_expr, text
 
 if TYPE_CHECKING:
     from conversion.definition import Definition
@@ -62,13 +63,14 @@ def read_counts(
     'Row 3 of report.csv (“Total”) is the total'
     """
     assert d.contacts_column and d.customers_column
-    segments = [text_expr(c).fill_null(MISSING).alias(c) for c in d.segments]
+    segments = [text(c).fill_null(MISSING).alias(c) for c in d.segments]
+    texts = nw.from_native(contacts).select(
+        *segments,
+        text(d.contacts_column).alias(_RAW + "contacts"),
+        text(d.customers_column).alias(_RAW + "customers"),
+    )
     frame = (
-        contacts.select(
-            *segments,
-            text_expr(d.contacts_column).alias(_RAW + "contacts"),
-            text_expr(d.customers_column).alias(_RAW + "customers"),
-        )
+        nw.to_native(texts)
         .with_row_index(_ROW, offset=1)
         .with_columns(
             pl.any_horizontal(pl.col(c).str.contains(TOTAL_LABEL) for c in d.segments)

@@ -6,8 +6,8 @@ so nothing here can drift between engines. Only the small per-segment summary is
 
 The steps take a *row frame*: one row per input row, with the internal columns below already read
 into types (segments as text, the flag as a boolean, dates as dates). Reading the rows is the
-source's business (``rates`` parses text files; ``sources`` reads typed database columns); from
-the row frame on, every engine runs exactly this code:
+source's business (``conversion.sources``: a file's text is read by polars first, a database's
+columns are typed already); from the row frame on, every engine runs exactly this code:
 
 ``per_contact`` (unique ids) → ``join_orders`` (optional) → ``classify`` (window, maturity,
 as-of) → ``summarise`` (one group-by per segment combination and status).
@@ -25,6 +25,17 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import narwhals as nw
+import polars as pl
+
+from conversion.sources.base import (
+    CONTACT_DATE,
+    CONTACT_SECONDS,
+    CONVERTED_DATE,
+    FLAG,
+    ID,
+    KEY,
+    ORDER_DATE,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -37,16 +48,8 @@ IMMATURE = "immature"
 NO_CONTACT_DATE = "no contact date"
 MISSING_ID = "missing id"
 
-# Internal column names; the prefix keeps them clear of any column an export may have.
-ID = "__cbs_id"
-FLAG = "__cbs_flag"
-CONTACT_DATE = "__cbs_contact_date"
-# Seconds since midnight of the contact moment, when the contact-date column has times: it
-# orders a contact's rows within a day (lags stay in whole days, on CONTACT_DATE).
-CONTACT_SECONDS = "__cbs_contact_seconds"
-CONVERTED_DATE = "__cbs_converted_date"
-KEY = "__cbs_key"
-ORDER_DATE = "__cbs_order_date"
+# Internal column names beyond the row frame's (``conversion.sources.base``); the prefix keeps
+# them clear of any column an export may have.
 ROWS = "__cbs_rows"
 SEGMENT_CONFLICT = "__cbs_segment_conflict"
 FLAG_CONFLICT = "__cbs_flag_conflict"
@@ -375,20 +378,17 @@ def summarise(
     return frame.group_by(*d.segments, STATUS).agg(*tallies)
 
 
-def fetch(frame: nw.LazyFrame):
-    """Run the query on its engine and bring back the (small) result as a polars DataFrame.
+def typed_summary(summary: pl.DataFrame) -> pl.DataFrame:
+    """The summary as every engine's result is read: 64-bit tallies and a date as-of.
 
     Counts come back as 64-bit integers whatever width the engine used; the default as-of date
     as a date (some engines widen date arithmetic to timestamps).
     """
-    import polars as pl
-
-    out = frame.collect(backend="polars").to_native()
     casts = [
         pl.col(c).cast(pl.Int64)
-        for c in out.columns
+        for c in summary.columns
         if c.startswith(TALLY) and c != TALLY + "as_of"
     ]
-    if TALLY + "as_of" in out.columns:
+    if TALLY + "as_of" in summary.columns:
         casts.append(pl.col(TALLY + "as_of").cast(pl.Date))
-    return out.with_columns(casts) if casts else out
+    return summary.with_columns(casts) if casts else summary

@@ -5,16 +5,12 @@ encoding), skips report titles and footers, makes repeated header names distinct
 ``Table``: a polars ``LazyFrame`` with the file's name and what the reader did to it.
 """
 
-from conversion.reading.files import (
-    PREVIEW_ROWS,
-    Table,
-    check_unambiguous,
-    detect_format,
-    input_error,
-    load,
-    save_upload,
-    sheet_names,
-)
+from conversion.reading.excel import sheet_names
+from conversion.reading.files import PREVIEW_ROWS, detect_format, load
+from conversion.reading.messages import input_error
+from conversion.reading.names import check_unambiguous
+from conversion.reading.table import Table
+from conversion.reading.temporary import save_upload
 
 __all__ = [
     "PREVIEW_ROWS",

@@ -1,29 +1,78 @@
 """The sources a count runs on: a file read by polars, or a table or query on a database.
 
-DuckDB, PostgreSQL and Spark are reached through narwhals; the engine's steps run where the
-data are and only the per-segment summary comes back.
+``of`` makes a source of whatever an analyst has — a loaded file, a polars frame, a table on
+DuckDB, PostgreSQL or Spark — once; counting then asks it for the same few things whatever it
+is (``base.Source``). The row frame every source hands to the engine is read once, in
+``rows``; a file's text values are read first by polars (``files``), a database's columns are
+typed already (``databases``), and ``connect`` opens the engines.
 """
 
-from conversion.sources.databases import (
-    DETECTION_ROWS,
-    ENGINE_NAMES,
-    ENGINES,
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from conversion import reading
+from conversion.sources.base import Check, Rows, Source, Supports
+from conversion.sources.connect import (
     FILE_VIEW,
     SECRETS_FILE,
     Connection,
-    Remote,
-    cohorts,
     connect,
-    count,
     describe_address,
     engine_of,
-    missing_values,
     open_remote,
     resolve_address,
     secret_address,
     spark_session,
     what,
 )
+from conversion.sources.databases import DETECTION_ROWS, ENGINE_NAMES, ENGINES, Remote
+from conversion.sources.files import FileSource
+
+
+def of(data: Any, name: str = "the contacts table") -> Source:
+    """The source of a table: a ``reading.Table``, a polars frame, a ``Remote`` or a source.
+
+    ``name`` names a bare frame in messages (a loaded file and a database table name
+    themselves).
+
+    Examples
+    --------
+    >>> of(pl.DataFrame({"source": ["Ads"]}), "leads.csv").name
+    'leads.csv'
+    """
+    if isinstance(data, (FileSource, Remote)):
+        return data
+    if isinstance(data, reading.Table):
+        return FileSource.of_table(data)
+    if isinstance(data, pl.DataFrame):
+        return FileSource(data.lazy(), name)
+    if isinstance(data, pl.LazyFrame):
+        return FileSource(data, name)
+    kind = type(data).__name__
+    raise TypeError(f"Cannot count a {kind}: pass a loaded file, a polars frame or a table.")
+
+
+def count(remote: Any, definition: Any, orders: Any = None) -> Any:
+    """The name of the layout before sources were one seam; kept while the last callers move."""
+    from conversion.counting import count as count_any
+
+    return count_any(remote, definition, orders)
+
+
+def cohorts(remote: Any, definition: Any, orders: Any = None, *, period: str = "month") -> Any:
+    """The name of the layout before sources were one seam; kept while the last callers move."""
+    from conversion.counting import cohorts as cohorts_any
+
+    return cohorts_any(remote, definition, orders, period=period)  # type: ignore[arg-type]
+
+
+def missing_values(remote: Source, columns: tuple[str, ...]) -> dict[str, int]:
+    """Empty values per column, counted where the data are."""
+    return remote.missing_values(columns)
+
 
 __all__ = [
     "DETECTION_ROWS",
@@ -31,14 +80,20 @@ __all__ = [
     "ENGINE_NAMES",
     "FILE_VIEW",
     "SECRETS_FILE",
+    "Check",
     "Connection",
+    "FileSource",
     "Remote",
+    "Rows",
+    "Source",
+    "Supports",
     "cohorts",
     "connect",
     "count",
     "describe_address",
     "engine_of",
     "missing_values",
+    "of",
     "open_remote",
     "resolve_address",
     "secret_address",

@@ -1,46 +1,34 @@
-"""Contacts that live in a database or on Spark: the same definition, run where the data are.
+"""A table or query on a database or on Spark as a source: counted where the data are.
 
 A ``Remote`` is a lazy table on an engine — DuckDB, PostgreSQL (through ibis) or Apache Spark —
-wrapped by narwhals. ``count`` reads its typed columns into the row frame that
-``conversion.engine`` takes, runs the engine's steps there and brings back only the small
-per-segment summary; statistics and charts then work exactly as for a file.
-
-An address typed on the command line never carries a password: PostgreSQL takes it from
-``PGPASSWORD``, ``~/.pgpass`` or the secrets file, so it stays out of shell history and out of
-the repository; what is shown of an address never includes it.
-
-    >>> describe_address("postgresql://analyst:s3cret@db.internal:5432/crm")
-    'postgresql://analyst@db.internal:5432/crm'
+wrapped by narwhals. Its columns are typed already, so its row frame is the shared reading of
+``conversion.sources.rows`` with nothing read first; the engine's steps run there and only the
+small per-segment summary comes back. What needs every row here, or polars (weekly buckets,
+quantile bins, pre-aggregated input, time to convert), is refused with a message.
 """
 
 from __future__ import annotations
 
-import os
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, ClassVar
 
 import narwhals as nw
 import polars as pl
 
-from conversion.counting import engine
-from conversion.definition import Definition
 from conversion.errors import InputError
-from conversion.roles import FALSE_VALUES, TRUE_VALUES, normalize_flag
+from conversion.sources import rows
+from conversion.sources.base import Check, Rows, Supports, no_translation
+from conversion.sources.messages import unreadable_flags
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    import contextlib
+    from collections.abc import Sequence
 
-    from conversion.counting import Counts
+    from conversion.definition import Definition
 
 ENGINES = ("duckdb", "postgresql", "spark")
 ENGINE_NAMES = {"duckdb": "DuckDB", "postgresql": "PostgreSQL", "spark": "Spark"}
-SECRETS_FILE = Path(".streamlit/secrets.toml")
-FILE_VIEW = "contacts"  # what a --query calls a file opened on DuckDB or Spark
 DETECTION_ROWS = 1_000  # first rows of a table read to preview it and detect its roles
-_BAD_FLAG = "__cbs_bad_flag"
 
 
 @dataclass(frozen=True)
@@ -50,6 +38,9 @@ class Remote:
     frame: nw.LazyFrame = field(repr=False, compare=False)
     engine: str
     name: str
+    notes: ClassVar[tuple[str, ...]] = ()
+    supports: ClassVar[Supports] = Supports(weeks=False, bins=False, rows=False)
+    decimal_comma: ClassVar[bool] = False
 
     @property
     def columns(self) -> list[str]:
@@ -57,427 +48,41 @@ class Remote:
 
     def sample(self, rows: int = DETECTION_ROWS) -> pl.DataFrame:
         """The first rows, for a preview and for detecting roles (never for counting)."""
-        return engine.fetch(self.frame.head(rows))
+        return self.fetch(self.frame.head(rows))
 
+    def claim(self, columns: Sequence[str]) -> None:
+        """A database's column names are distinct: nothing to check."""
 
-def describe_address(url: str) -> str:
-    """The address without any password, fit to show in a message or a page."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    user = f"{parts.username}@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
-    return parts._replace(netloc=f"{user}{host}{port}").geturl()
-
-
-def resolve_address(source: str, secrets_file: Path | None = None) -> str:
-    """A connection address from ``env:VAR``, ``secrets:NAME`` or the address itself.
-
-    ``secrets:NAME`` reads ``url`` under ``[connections.NAME]`` in ``.streamlit/secrets.toml``
-    (the file the app's ``st.connection`` reads too). An address typed on the command line may
-    not hold a password.
-    """
-    if source.startswith("env:"):
-        name = source[4:]
-        value = os.environ.get(name)
-        if not value:
-            raise InputError(f"The environment variable {name} is not set (asked for {source}).")
-        return value
-    if source.startswith("secrets:"):
-        return secret_address(source[8:], secrets_file or SECRETS_FILE)
-    if urlsplit(source).password is not None:
-        raise InputError(
-            "Do not put a password in the address: it would stay in your shell history. "
-            "Set PGPASSWORD or use ~/.pgpass, or keep the address in an environment variable "
-            "(--source env:VAR) or in .streamlit/secrets.toml (--source secrets:NAME)."
-        )
-    return source
-
-
-def secret_address(name: str, secrets_file: Path = SECRETS_FILE) -> str:
-    try:
-        secrets = tomllib.loads(secrets_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(
-            f"No secrets file at {secrets_file}; create it with a [connections.{name}] section "
-            'holding url = "postgresql://user@host/db" (see docs/scale.md).'
-        ) from None
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{secrets_file} is not valid TOML: {error}.") from None
-    section = secrets.get("connections", {}).get(name)
-    if not isinstance(section, dict) or not isinstance(section.get("url"), str):
-        known = ", ".join(sorted(secrets.get("connections", {}))) or "none"
-        raise InputError(
-            f"{secrets_file} has no [connections.{name}] section with a url "
-            f"(connections found: {known})."
-        )
-    return section["url"]
-
-
-def engine_of(address: str, engine_name: str | None = None) -> str:
-    """Which engine serves an address: postgresql://, duckdb:// or a file with --engine."""
-    scheme = urlsplit(address).scheme.lower()
-    if engine_name is not None:
-        if engine_name not in ENGINES:
-            raise InputError(f"Unknown engine '{engine_name}'; use one of {', '.join(ENGINES)}.")
-        return engine_name
-    if scheme in ("postgresql", "postgres"):
-        return "postgresql"
-    if scheme == "duckdb":
-        return "duckdb"
-    raise InputError(
-        f"Cannot tell which engine reads '{describe_address(address)}': use a postgresql:// or "
-        "duckdb:// address, or say --engine duckdb|spark for a Parquet or CSV file."
-    )
-
-
-class Connection:
-    """An open connection to one engine, from which tables (and queries) are opened.
-
-    Tables opened from the same connection can be joined (contacts with orders). Whoever opens
-    a connection owns it: the CLI for one run, the app for one session — never shared between
-    sessions, since a DuckDB connection must not serve two threads at once.
-    """
-
-    def __init__(self, address: str, engine_name: str, native: Any, shown: str) -> None:
-        self.address, self.engine, self.native, self.shown = address, engine_name, native, shown
-
-    def open(self, *, table: str | None = None, query: str | None = None) -> Remote:
-        """A table (or the result of a query) on this engine, without reading its rows."""
-        if table is not None and query is not None:
-            raise InputError("Give either a table or a query, not both.")
-        try:
-            frame = _OPENERS[self.engine](self, table, query)
-        except InputError:
-            raise
-        except Exception as error:  # driver errors: no such table, bad SQL, lost connection
+    def rows(self, d: Definition, *, exact: bool = False) -> Rows:
+        """The row frame from typed columns; only the flag can hold unreadable values."""
+        if d.bins:
             raise InputError(
-                f"Could not open {what(table, query)} on {self.shown}: {_first_line(error)}"
-            ) from None
-        if table is None and query is None:  # a file the engine reads itself
-            name = f"{self.shown} (read by {ENGINE_NAMES[self.engine]})"
-        else:
-            name = f"{what(table, query)} on {self.shown}"
-        return Remote(nw.from_native(frame), self.engine, name)
+                "Binning a numeric column is worked out on files only; on a database, bin it in "
+                "the query (for example with width_bucket) and pick the new column."
+            )
+        return rows.contact_rows(self.frame, d, self.name)
 
+    def order_rows(self, d: Definition) -> Rows:
+        return rows.order_rows(self.frame, d, self.name)
 
-def connect(
-    address: str, *, engine_name: str | None = None, spark_master: str | None = None
-) -> Connection:
-    """Connect to the engine an address names (see ``engine_of``); nothing is read yet.
+    def fetch(self, frame: nw.LazyFrame) -> pl.DataFrame:
+        """Run the query on the engine; the (small) result comes back as a polars DataFrame."""
+        return frame.collect(backend="polars").to_native()
 
-    ``address`` is a ``postgresql://`` or ``duckdb://`` address, or with ``engine_name``
-    ``"duckdb"`` or ``"spark"`` a Parquet or CSV file (or folder) that engine reads itself.
-    """
-    kind = engine_of(address, engine_name)
-    shown = describe_address(address)
-    try:
-        native = _CONNECTORS[kind](address, spark_master)
-    except InputError:
-        raise
-    except Exception as error:  # connection refused, unknown host, bad credentials
-        raise InputError(f"Could not connect to {shown}: {_first_line(error)}") from None
-    return Connection(address, kind, native, shown)
+    def explain(self, check: Check, d: Definition) -> str:
+        """Name the flag values that are not yes/no-like: counted where the data are."""
+        return unreadable_flags(self.frame, d, self.name, self.fetch)
 
-
-def open_remote(
-    address: str,
-    *,
-    table: str | None = None,
-    query: str | None = None,
-    engine_name: str | None = None,
-    spark_master: str | None = None,
-) -> Remote:
-    """``connect(address).open(table=..., query=...)`` in one call."""
-    connection = connect(address, engine_name=engine_name, spark_master=spark_master)
-    return connection.open(table=table, query=query)
-
-
-def what(table: str | None, query: str | None) -> str:
-    if table is not None:
-        return f"table {table}"
-    if query is not None:
-        return "the query"
-    return "the file"
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
-
-
-def _need(table: str | None, query: str | None) -> None:
-    if table is None and query is None:
-        raise InputError("Say which table to count (--table NAME) or give a query (--query SQL).")
-
-
-def _connect_postgres(address: str, _master: str | None) -> Any:
-    import ibis
-
-    parts = urlsplit(address)
-    return ibis.postgres.connect(
-        host=parts.hostname or None,
-        port=parts.port or None,
-        user=parts.username or None,
-        password=parts.password or None,
-        database=parts.path.lstrip("/") or None,
-    )
-
-
-def _open_postgres(connection: Connection, table: str | None, query: str | None) -> Any:
-    _need(table, query)
-    if query is not None:
-        return connection.native.sql(query)
-    schema, _, name = table.rpartition(".")  # type: ignore[union-attr]
-    return connection.native.table(name, database=schema or None)
-
-
-def _connect_duckdb(address: str, _master: str | None) -> Any:
-    import duckdb
-
-    if address.startswith("duckdb:"):
-        parts = urlsplit(address)
-        path = (parts.netloc + parts.path) or ":memory:"
-        return duckdb.connect(path, read_only=path != ":memory:")
-    return duckdb.connect()  # for a file DuckDB scans itself
-
-
-def _open_duckdb(connection: Connection, table: str | None, query: str | None) -> Any:
-    native, address = connection.native, connection.address
-    if address.startswith("duckdb:"):
-        _need(table, query)
-        return native.sql(query) if query is not None else native.table(table)
-    # A file: DuckDB scans it itself; a query sees it as the view "contacts".
-    reader = "read_parquet" if _is_parquet(address) else "read_csv"
-    target = f"{address.rstrip('/')}/**/*.parquet" if Path(address).is_dir() else address
-    native.sql(f"select * from {reader}(?)", params=[target]).create_view(FILE_VIEW)
-    return native.sql(query) if query is not None else native.table(FILE_VIEW)
-
-
-def _is_parquet(path: str) -> bool:
-    """Parquet unless the name says delimited text (a lake folder has no suffix)."""
-    return not path.lower().endswith((".csv", ".csv.gz", ".tsv", ".txt"))
-
-
-def spark_session(master: str | None = None) -> Any:
-    """A Spark session: local on this machine unless a cluster's master URL is given."""
-    from pyspark.sql import SparkSession
-
-    builder = (
-        SparkSession.builder.appName("conversion-by-segment")
-        .master(master or os.environ.get("SPARK_MASTER", "local[*]"))
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
-    )
-    return builder.getOrCreate()
-
-
-def _connect_spark(_address: str, master: str | None) -> Any:
-    return spark_session(master)
-
-
-def _open_spark(connection: Connection, table: str | None, query: str | None) -> Any:
-    session, address = connection.native, connection.address
-    if address in ("", "spark", "spark:"):
-        _need(table, query)
-        return session.sql(query) if query is not None else session.table(table)
-    # A file: Spark reads it itself; a query sees it as the view "contacts".
-    if _is_parquet(address):
-        frame = session.read.parquet(address)
-    else:
-        frame = session.read.csv(address, header=True)
-    frame.createOrReplaceTempView(FILE_VIEW)
-    return session.sql(query) if query is not None else frame
-
-
-_CONNECTORS = {"postgresql": _connect_postgres, "duckdb": _connect_duckdb, "spark": _connect_spark}
-_OPENERS = {"postgresql": _open_postgres, "duckdb": _open_duckdb, "spark": _open_spark}
-
-
-# Reading typed columns --------------------------------------------------------------------
-
-
-def _text(column: str) -> nw.Expr:
-    """Trimmed text with empty values as null, as ``rates`` reads text files."""
-    text = nw.col(column).cast(nw.String).str.strip_chars()
-    return nw.when(text != "").then(text)
-
-
-def _flag(column: str, dtype: Any, customer_values: tuple[str, ...]) -> nw.Expr:
-    wanted = sorted({normalize_flag(v) for v in customer_values})
-    col = nw.col(column)
-    if dtype == nw.Boolean and not wanted:
-        return col
-    if dtype.is_numeric() and not wanted:
-        return nw.when(col == 1).then(nw.lit(True)).when(col == 0).then(nw.lit(False))
-    text = _text(column).str.to_lowercase()
-    if wanted:
-        return nw.when(~text.is_null()).then(text.is_in(wanted))
-    return (
-        nw.when(text.is_in(sorted(TRUE_VALUES)))
-        .then(nw.lit(True))
-        .when(text.is_in(sorted(FALSE_VALUES)))
-        .then(nw.lit(False))
-    )
-
-
-def _date(column: str, dtype: Any, name: str) -> nw.Expr:
-    if dtype == nw.Date:
-        return nw.col(column)
-    if dtype == nw.Datetime:
-        return nw.col(column).dt.date()
-    raise InputError(
-        f"Column '{column}' in {name} is {dtype}, not a date. Convert it where the data are, "
-        f'for example --query "select *, cast({column} as date) as {column}_day from ..." '
-        "(for day-first or other text, the engine's strptime or to_date with the format), "
-        "and use the new column."
-    )
-
-
-def _bucket(column: str, dtype: Any, bucket: str, name: str) -> nw.Expr:
-    day = _date(column, dtype, name)
-    if bucket == "month":
-        return day.dt.to_string("%Y-%m")
-    if bucket == "quarter":
-        quarter = ((day.dt.month() + 2) // 3).cast(nw.String)
-        return nw.concat_str([day.dt.year().cast(nw.String), nw.lit("-Q"), quarter])
-    if bucket == "year":
-        return day.dt.year().cast(nw.String)
-    raise InputError(
-        "Weekly buckets are worked out on files only; on a database or Spark use month, "
-        "quarter or year."
-    )
-
-
-def _rows(remote: Remote, d: Definition) -> tuple[nw.LazyFrame, list[str]]:
-    """The engine's row frame from typed columns, and the names of its unreadable-value checks."""
-    schema = remote.frame.collect_schema()
-    if d.bins:
+    def polars(self) -> pl.LazyFrame:
         raise InputError(
-            "Binning a numeric column is worked out on files only; on a database, bin it in "
-            "the query (for example with width_bucket) and pick the new column."
+            "This view needs every row in memory, which a database table is not read into: "
+            "export the table to a file and open that."
         )
-    columns: list[nw.Expr] = []
-    for column in d.segments:
-        bucket = d.date_bucket(column)
-        if bucket is None:
-            columns.append(_text(column).alias(column))
-        else:
-            columns.append(_bucket(column, schema[column], bucket, remote.name).alias(column))
-    checks = []
-    if d.id:
-        columns.append(_text(d.id).alias(engine.ID))
-    if d.converted:
-        flag = _flag(d.converted, schema[d.converted], d.customer_values)
-        columns.append(flag.alias(engine.FLAG))
-        columns.append((~_text(d.converted).is_null() & flag.is_null()).alias(_BAD_FLAG))
-        checks.append(_BAD_FLAG)
-    for role, column in (
-        (engine.CONTACT_DATE, d.contact_date),
-        (engine.CONVERTED_DATE, d.converted_date),
-    ):
-        if column:
-            columns.append(_date(column, schema[column], remote.name).alias(role))
-    if d.id and d.contact_date and schema[d.contact_date] == nw.Datetime:
-        moment = nw.col(d.contact_date)
-        seconds = (
-            moment.dt.hour().cast(nw.Int64) * 3600
-            + moment.dt.minute().cast(nw.Int64) * 60
-            + moment.dt.second().cast(nw.Int64)
-        )
-        columns.append(seconds.alias(engine.CONTACT_SECONDS))
-    if d.orders is not None:
-        columns.append(_text(d.orders.key).alias(engine.KEY))
-    return remote.frame.select(*columns), checks
 
+    def missing_values(self, columns: Sequence[str]) -> dict[str, int]:
+        """Empty values per column, counted where the data are."""
+        return rows.missing_values(self.frame, columns, self.fetch)
 
-def _order_rows(orders: Remote, d: Definition) -> nw.LazyFrame:
-    join = d.orders
-    assert join is not None
-    schema = orders.frame.collect_schema()
-    columns = [_text(join.right_key).alias(engine.KEY)]
-    if join.orders_date:
-        columns.append(
-            _date(join.orders_date, schema[join.orders_date], orders.name).alias(engine.ORDER_DATE)
-        )
-    return orders.frame.select(*columns)
-
-
-def count(
-    remote: Remote,
-    definition: Definition,
-    orders: Remote | None = None,
-    *,
-    fetch: Callable[[nw.LazyFrame], pl.DataFrame] = engine.fetch,
-) -> Counts:
-    """Count contacts and customers per segment where the data are; bring back the summary.
-
-    The same checks and the same ``Counts`` as ``counting.count`` on a file. ``fetch`` runs a
-    query and returns its (small) result; it is the only way rows come back.
-    """
-    from conversion import counting
-
-    d = definition
-    counting.check_definition(
-        remote.columns,
-        d,
-        remote.name,
-        orders.columns if orders else None,
-        orders.name if orders else "",
-    )
-    if d.pre_aggregated:
-        raise InputError(
-            "A pre-aggregated table is already small: export it to a file and open that."
-        )
-    rows, checks = _rows(remote, d)
-    frame = engine.per_contact(rows, d, bad=checks)
-    if orders is not None and d.orders is not None:
-        frame = engine.join_orders(frame, _order_rows(orders, d), d)
-    summary = fetch(engine.summarise(engine.classify(frame, d), d, bad=checks))
-    if _BAD_FLAG in summary.columns and summary.height and summary[_BAD_FLAG].sum():
-        raise InputError(_bad_flags(remote, d, fetch))
-    return counting.counts_from_summary(summary.drop(checks, strict=False), d)
-
-
-def _bad_flags(remote: Remote, d: Definition, fetch: Callable[[nw.LazyFrame], pl.DataFrame]) -> str:
-    """Name the flag values that are not yes/no-like: counted where the data are, top 8."""
-    from conversion.counting import flag_values_message
-
-    assert d.converted is not None
-    flag = _flag(d.converted, remote.frame.collect_schema()[d.converted], d.customer_values)
-    value = _text(d.converted)
-    values = fetch(
-        remote.frame.filter(~value.is_null() & flag.is_null())
-        .group_by(value.alias("value"))
-        .agg(nw.len().alias("n"))
-        .sort("n", "value", descending=[True, False])
-        .head(9)
-    )
-    more = " and more" if values.height > 8 else ""
-    return flag_values_message(d.converted, remote.name, values.head(8).rows(), more)
-
-
-def cohorts(
-    remote: Remote, definition: Definition, orders: Remote | None = None, *, period: str = "month"
-) -> tuple[pl.DataFrame, Counts]:
-    """Contacts and customers per contact-date cohort, counted where the data are."""
-    from conversion import counting
-
-    return counting.cohorts_with(
-        lambda d: count(remote, d, orders),
-        definition,
-        period=period,  # type: ignore[arg-type]
-    )
-
-
-def missing_values(remote: Remote, columns: tuple[str, ...]) -> dict[str, int]:
-    """Empty values per column, counted where the data are."""
-    if not columns:
-        return {}
-    frame = remote.frame.select(
-        engine.ones(_text(c).is_null()).sum().alias(c) for c in dict.fromkeys(columns)
-    )
-    row = engine.fetch(frame).row(0, named=True)
-    return {c: int(v or 0) for c, v in row.items()}
+    def reading(self, orders: object = None) -> contextlib.AbstractContextManager[None]:
+        """Database errors are the driver's own; a count's queries raise them as they are."""
+        return no_translation()

@@ -1,0 +1,261 @@
+"""Connecting to the engines that hold contacts: DuckDB, PostgreSQL (through ibis) and Spark.
+
+An address typed on the command line never carries a password: PostgreSQL takes it from
+``PGPASSWORD``, ``~/.pgpass`` or the secrets file, so it stays out of shell history and out of
+the repository; what is shown of an address never includes it.
+
+    >>> describe_address("postgresql://analyst:s3cret@db.internal:5432/crm")
+    'postgresql://analyst@db.internal:5432/crm'
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import narwhals as nw
+
+from conversion.errors import InputError
+from conversion.sources.databases import ENGINE_NAMES, ENGINES, Remote
+
+SECRETS_FILE = Path(".streamlit/secrets.toml")
+FILE_VIEW = "contacts"  # what a --query calls a file opened on DuckDB or Spark
+
+
+def describe_address(url: str) -> str:
+    """The address without any password, fit to show in a message or a page."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    user = f"{parts.username}@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return parts._replace(netloc=f"{user}{host}{port}").geturl()
+
+
+def resolve_address(source: str, secrets_file: Path | None = None) -> str:
+    """A connection address from ``env:VAR``, ``secrets:NAME`` or the address itself.
+
+    ``secrets:NAME`` reads ``url`` under ``[connections.NAME]`` in ``.streamlit/secrets.toml``
+    (the file the app's ``st.connection`` reads too). An address typed on the command line may
+    not hold a password.
+    """
+    if source.startswith("env:"):
+        name = source[4:]
+        value = os.environ.get(name)
+        if not value:
+            raise InputError(f"The environment variable {name} is not set (asked for {source}).")
+        return value
+    if source.startswith("secrets:"):
+        return secret_address(source[8:], secrets_file or SECRETS_FILE)
+    if urlsplit(source).password is not None:
+        raise InputError(
+            "Do not put a password in the address: it would stay in your shell history. "
+            "Set PGPASSWORD or use ~/.pgpass, or keep the address in an environment variable "
+            "(--source env:VAR) or in .streamlit/secrets.toml (--source secrets:NAME)."
+        )
+    return source
+
+
+def secret_address(name: str, secrets_file: Path = SECRETS_FILE) -> str:
+    try:
+        secrets = tomllib.loads(secrets_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(
+            f"No secrets file at {secrets_file}; create it with a [connections.{name}] section "
+            'holding url = "postgresql://user@host/db" (see docs/scale.md).'
+        ) from None
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{secrets_file} is not valid TOML: {error}.") from None
+    section = secrets.get("connections", {}).get(name)
+    if not isinstance(section, dict) or not isinstance(section.get("url"), str):
+        known = ", ".join(sorted(secrets.get("connections", {}))) or "none"
+        raise InputError(
+            f"{secrets_file} has no [connections.{name}] section with a url "
+            f"(connections found: {known})."
+        )
+    return section["url"]
+
+
+def engine_of(address: str, engine_name: str | None = None) -> str:
+    """Which engine serves an address: postgresql://, duckdb:// or a file with --engine."""
+    scheme = urlsplit(address).scheme.lower()
+    if engine_name is not None:
+        if engine_name not in ENGINES:
+            raise InputError(f"Unknown engine '{engine_name}'; use one of {', '.join(ENGINES)}.")
+        return engine_name
+    if scheme in ("postgresql", "postgres"):
+        return "postgresql"
+    if scheme == "duckdb":
+        return "duckdb"
+    raise InputError(
+        f"Cannot tell which engine reads '{describe_address(address)}': use a postgresql:// or "
+        "duckdb:// address, or say --engine duckdb|spark for a Parquet or CSV file."
+    )
+
+
+class Connection:
+    """An open connection to one engine, from which tables (and queries) are opened.
+
+    Tables opened from the same connection can be joined (contacts with orders). Whoever opens
+    a connection owns it: the CLI for one run, the app for one session — never shared between
+    sessions, since a DuckDB connection must not serve two threads at once.
+    """
+
+    def __init__(self, address: str, engine_name: str, native: Any, shown: str) -> None:
+        self.address, self.engine, self.native, self.shown = address, engine_name, native, shown
+
+    def open(self, *, table: str | None = None, query: str | None = None) -> Remote:
+        """A table (or the result of a query) on this engine, without reading its rows."""
+        if table is not None and query is not None:
+            raise InputError("Give either a table or a query, not both.")
+        try:
+            frame = _OPENERS[self.engine](self, table, query)
+        except InputError:
+            raise
+        except Exception as error:  # driver errors: no such table, bad SQL, lost connection
+            raise InputError(
+                f"Could not open {what(table, query)} on {self.shown}: {_first_line(error)}"
+            ) from None
+        if table is None and query is None:  # a file the engine reads itself
+            name = f"{self.shown} (read by {ENGINE_NAMES[self.engine]})"
+        else:
+            name = f"{what(table, query)} on {self.shown}"
+        return Remote(nw.from_native(frame), self.engine, name)
+
+
+def connect(
+    address: str, *, engine_name: str | None = None, spark_master: str | None = None
+) -> Connection:
+    """Connect to the engine an address names (see ``engine_of``); nothing is read yet.
+
+    ``address`` is a ``postgresql://`` or ``duckdb://`` address, or with ``engine_name``
+    ``"duckdb"`` or ``"spark"`` a Parquet or CSV file (or folder) that engine reads itself.
+    """
+    kind = engine_of(address, engine_name)
+    shown = describe_address(address)
+    try:
+        native = _CONNECTORS[kind](address, spark_master)
+    except InputError:
+        raise
+    except Exception as error:  # connection refused, unknown host, bad credentials
+        raise InputError(f"Could not connect to {shown}: {_first_line(error)}") from None
+    return Connection(address, kind, native, shown)
+
+
+def open_remote(
+    address: str,
+    *,
+    table: str | None = None,
+    query: str | None = None,
+    engine_name: str | None = None,
+    spark_master: str | None = None,
+) -> Remote:
+    """``connect(address).open(table=..., query=...)`` in one call."""
+    connection = connect(address, engine_name=engine_name, spark_master=spark_master)
+    return connection.open(table=table, query=query)
+
+
+def what(table: str | None, query: str | None) -> str:
+    if table is not None:
+        return f"table {table}"
+    if query is not None:
+        return "the query"
+    return "the file"
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__
+
+
+def _need(table: str | None, query: str | None) -> None:
+    if table is None and query is None:
+        raise InputError("Say which table to count (--table NAME) or give a query (--query SQL).")
+
+
+def _connect_postgres(address: str, _master: str | None) -> Any:
+    import ibis
+
+    parts = urlsplit(address)
+    return ibis.postgres.connect(
+        host=parts.hostname or None,
+        port=parts.port or None,
+        user=parts.username or None,
+        password=parts.password or None,
+        database=parts.path.lstrip("/") or None,
+    )
+
+
+def _open_postgres(connection: Connection, table: str | None, query: str | None) -> Any:
+    _need(table, query)
+    if query is not None:
+        return connection.native.sql(query)
+    schema, _, name = table.rpartition(".")  # type: ignore[union-attr]
+    return connection.native.table(name, database=schema or None)
+
+
+def _connect_duckdb(address: str, _master: str | None) -> Any:
+    import duckdb
+
+    if address.startswith("duckdb:"):
+        parts = urlsplit(address)
+        path = (parts.netloc + parts.path) or ":memory:"
+        return duckdb.connect(path, read_only=path != ":memory:")
+    return duckdb.connect()  # for a file DuckDB scans itself
+
+
+def _open_duckdb(connection: Connection, table: str | None, query: str | None) -> Any:
+    native, address = connection.native, connection.address
+    if address.startswith("duckdb:"):
+        _need(table, query)
+        return native.sql(query) if query is not None else native.table(table)
+    # A file: DuckDB scans it itself; a query sees it as the view "contacts".
+    reader = "read_parquet" if _is_parquet(address) else "read_csv"
+    target = f"{address.rstrip('/')}/**/*.parquet" if Path(address).is_dir() else address
+    native.sql(f"select * from {reader}(?)", params=[target]).create_view(FILE_VIEW)
+    return native.sql(query) if query is not None else native.table(FILE_VIEW)
+
+
+def _is_parquet(path: str) -> bool:
+    """Parquet unless the name says delimited text (a lake folder has no suffix)."""
+    return not path.lower().endswith((".csv", ".csv.gz", ".tsv", ".txt"))
+
+
+def spark_session(master: str | None = None) -> Any:
+    """A Spark session: local on this machine unless a cluster's master URL is given."""
+    from pyspark.sql import SparkSession
+
+    builder = (
+        SparkSession.builder.appName("conversion-by-segment")
+        .master(master or os.environ.get("SPARK_MASTER", "local[*]"))
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", os.environ.get("SPARK_SHUFFLE_PARTITIONS", "8"))
+    )
+    return builder.getOrCreate()
+
+
+def _connect_spark(_address: str, master: str | None) -> Any:
+    return spark_session(master)
+
+
+def _open_spark(connection: Connection, table: str | None, query: str | None) -> Any:
+    session, address = connection.native, connection.address
+    if address in ("", "spark", "spark:"):
+        _need(table, query)
+        return session.sql(query) if query is not None else session.table(table)
+    # A file: Spark reads it itself; a query sees it as the view "contacts".
+    if _is_parquet(address):
+        frame = session.read.parquet(address)
+    else:
+        frame = session.read.csv(address, header=True)
+    frame.createOrReplaceTempView(FILE_VIEW)
+    return session.sql(query) if query is not None else frame
+
+
+_CONNECTORS = {"postgresql": _connect_postgres, "duckdb": _connect_duckdb, "spark": _connect_spark}
+_OPENERS = {"postgresql": _open_postgres, "duckdb": _open_duckdb, "spark": _open_spark}

@@ -1,0 +1,216 @@
+"""A file as a source: a polars LazyFrame whose text values are read here, then counted by polars.
+
+Files carry their dates, numbers and flags as text. ``FileSource.rows`` reads each date column
+once with the format its values show (``conversion.reading.values``), marks the values it could
+not read, and hands the typed columns to the shared reading in ``conversion.sources.rows``. It
+can work out everything a count asks for: weekly buckets, bins and views that need every row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+import narwhals as nw
+import polars as pl
+
+from conversion import reading
+from conversion.errors import InputError, n, verb
+from conversion.reading.values import (
+    DateFormat,
+    date_expr,
+    detect_date_format,
+    present_expr,
+    seconds_expr,
+    unreadable_date_expr,
+)
+from conversion.sources import rows
+from conversion.sources.base import CONTACT_SECONDS, Check, Rows, Supports
+from conversion.sources.messages import unreadable_flags
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from conversion.definition import Definition
+
+_PRESENT = "__cbs_present_"
+_ROW = "__cbs_row"
+
+
+class FileSource:
+    """A table read from a file (or any polars LazyFrame), counted by polars.
+
+    Examples
+    --------
+    >>> source = FileSource(pl.LazyFrame({"source": ["Ads", "Web"]}), "leads.csv")
+    >>> source.columns, source.supports.weeks
+    (['source'], True)
+    """
+
+    supports = Supports(weeks=True, bins=True, rows=True)
+
+    def __init__(
+        self,
+        frame: pl.LazyFrame,
+        name: str = "the contacts table",
+        *,
+        table: reading.Table | None = None,
+        decimal_comma: bool = False,
+    ) -> None:
+        self.frame = frame
+        self.name = name
+        self.table = table
+        self.notes: tuple[str, ...] = table.notes if table is not None else ()
+        # Pre-aggregated counts: 1.234 is a thousand and more (a ;-separated file's numbers).
+        self.decimal_comma = decimal_comma
+
+    @classmethod
+    def of_table(cls, table: reading.Table) -> FileSource:
+        """The source of a loaded file, named as the analyst knows it."""
+        return cls(table.frame, table.name, table=table, decimal_comma=table.delimiter == ";")
+
+    @property
+    def columns(self) -> list[str]:
+        return self.frame.collect_schema().names()
+
+    def claim(self, columns: Sequence[str]) -> None:
+        if self.table is not None:
+            reading.check_unambiguous(self.table, columns)
+
+    def rows(self, d: Definition, *, exact: bool = False) -> Rows:
+        formats = self._date_formats(d)
+        if exact:
+            formats = {column: fmt.general() for column, fmt in formats.items()}
+        typed, checks = self._typed(d, formats)
+        fast = any(fmt.separator is not None for fmt in formats.values())
+        return rows.contact_rows(nw.from_native(typed), d, self.name, checks, fast=fast)
+
+    def order_rows(self, d: Definition) -> Rows:
+        join = d.orders
+        assert join is not None
+        if join.orders_date is None:
+            return rows.order_rows(nw.from_native(self.frame), d, self.name)
+        column = join.orders_date
+        fmt = detect_date_format(self.frame, column, explicit=d.date_format, source=self.name)
+        check = Check(rows.BAD + column, column, "date", fmt)
+        typed = self.frame.with_columns(
+            date_expr(column, fmt).alias(rows.DAY + column),
+            unreadable_date_expr(column, fmt).alias(check.name),
+        )
+        return rows.order_rows(nw.from_native(typed), d, self.name, [check])
+
+    def fetch(self, frame: nw.LazyFrame) -> pl.DataFrame:
+        return frame.collect(backend="polars").to_native()
+
+    def polars(self) -> pl.LazyFrame:
+        return self.frame
+
+    def missing_values(self, columns: Sequence[str]) -> dict[str, int]:
+        return rows.missing_values(nw.from_native(self.frame), columns, self.fetch)
+
+    @contextlib.contextmanager
+    def reading(self, orders: FileSource | None = None) -> Iterator[None]:
+        """Polars errors while reading become an InputError naming the file at fault."""
+        try:
+            yield
+        except pl.exceptions.PolarsError as error:
+            if self.table is None:  # a frame made in code: its own error says most
+                raise
+            raise self._read_error(error, self.table, orders) from None
+
+    @staticmethod
+    def _read_error(
+        error: Exception, table: reading.Table, orders: FileSource | None
+    ) -> InputError:
+        message = reading.input_error(error, table)
+        generic = "could not be read completely" in str(message)
+        if generic and orders is not None and orders.table is not None:
+            return reading.input_error(error, orders.table)
+        return message
+
+    # -----------------------------------------------------------------------------------------
+
+    def _date_formats(self, d: Definition) -> dict[str, DateFormat]:
+        columns = [*(c for c, _ in d.date_buckets if c in d.segments)]
+        columns += [d.contact_date, d.converted_date]
+        return {
+            column: detect_date_format(self.frame, column, explicit=d.date_format, source=self.name)
+            for column in dict.fromkeys(c for c in columns if c)
+        }
+
+    def _typed(
+        self, d: Definition, formats: dict[str, DateFormat]
+    ) -> tuple[pl.LazyFrame, list[Check]]:
+        """The columns a definition reads, with text dates and numbers read once each.
+
+        Each value is parsed once; whether a non-empty value failed to parse is then read off
+        the parsed column (the raw-value test of ``explain`` only runs to explain a failure).
+        """
+        schema = self.frame.collect_schema()
+        used = [*d.segments, d.id, d.converted, d.orders.key if d.orders else None]
+        exprs: list[pl.Expr] = [pl.col(c) for c in dict.fromkeys(c for c in used if c)]
+        checks: list[Check] = []
+        for column, fmt in formats.items():
+            exprs += [
+                date_expr(column, fmt).alias(rows.DAY + column),
+                present_expr(column).alias(_PRESENT + column),
+            ]
+            checks.append(Check(rows.BAD + column, column, "date", fmt))
+            if d.date_bucket(column) == "week":
+                exprs.append(date_expr(column, fmt).dt.truncate("1w").alias(rows.WEEK + column))
+        for column in (c for c in d.segments if d.bin_count(c) is not None):
+            if schema[column].is_numeric():
+                exprs.append(pl.col(column).cast(pl.Float64).alias(rows.NUMBER + column))
+                continue
+            number = pl.col(column).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+            exprs += [
+                number.alias(rows.NUMBER + column),
+                present_expr(column).alias(_PRESENT + column),
+            ]
+            checks.append(Check(rows.BAD + column, column, "number"))
+        if d.id and d.contact_date and formats[d.contact_date].timed:
+            # Only a contact's rows are ordered by the time of day: lags count whole days.
+            fmt = formats[d.contact_date]
+            exprs.append(seconds_expr(d.contact_date, fmt).alias(CONTACT_SECONDS))
+        parsed = {
+            check.name: rows.DAY + check.column
+            if check.what == "date"
+            else rows.NUMBER + check.column
+            for check in checks
+        }
+        unreadable = [
+            (pl.col(_PRESENT + check.column) & pl.col(parsed[check.name]).is_null()).alias(
+                check.name
+            )
+            for check in checks
+        ]
+        present = [_PRESENT + check.column for check in checks]
+        return self.frame.select(exprs).with_columns(unreadable).drop(present), checks
+
+    def explain(self, check: Check, d: Definition) -> str:
+        """Say which values could not be read, with counts or row numbers, and what to do."""
+        if check.what == "flag":
+            return unreadable_flags(nw.from_native(self.frame), d, self.name, self.fetch)
+        frame = self.frame.with_row_index(_ROW, offset=1)
+        if check.format is not None:
+            bad = unreadable_date_expr(check.column, check.format)
+        else:
+            number = pl.col(check.column).cast(pl.String).str.strip_chars()
+            bad = present_expr(check.column) & number.cast(pl.Float64, strict=False).is_null()
+        bad_rows = frame.filter(bad)
+        examples = bad_rows.select(_ROW, check.column).head(5).collect()
+        total = bad_rows.select(pl.len()).collect().item()
+        listed = "; ".join(f"row {row}: '{value}'" for row, value in examples.iter_rows())
+        if check.what == "number":
+            return (
+                f"Column '{check.column}' in {self.name} has {n(total, 'value')} that "
+                f"{verb(total, 'is', 'are')} not numbers "
+                f"({listed}). Clean them or do not bin this column."
+            )
+        read_as = f" read as {check.detail}" if check.detail else ""
+        return (
+            f"Column '{check.column}' in {self.name} has {n(total, 'value')} that "
+            f"{verb(total, 'is', 'are')} not dates"
+            f"{read_as} ({listed}; rows counted from 1 after the header). Fix or blank those "
+            "values, or give the format with --date-format (e.g. %d/%m/%Y %H:%M)."
+        )
