@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -165,7 +165,13 @@ def _first(items: Iterable[str]) -> str | None:
     return next(iter(items), None)
 
 
-def _profile(series: pl.Series) -> dict[str, object]:
+def _share(flags: pl.Series) -> float:
+    """The share of true values (0 for an empty series)."""
+    mean = flags.mean()
+    return float(mean) if isinstance(mean, (int, float)) else 0.0
+
+
+def _profile(series: pl.Series) -> dict[str, Any]:
     values = series.drop_nulls()
     if series.dtype == pl.String:
         values = values.str.strip_chars().filter(values.str.strip_chars() != "")
@@ -189,7 +195,7 @@ def _profile(series: pl.Series) -> dict[str, object]:
     is_numeric = series.dtype.is_numeric() or (n > 0 and numbers.null_count() == 0)
     integers = is_numeric and n > 0 and bool((numbers.cast(pl.Float64) % 1 == 0).all())
     is_date = series.dtype.is_temporal() or (
-        series.dtype == pl.String and n > 0 and (text.str.contains(DATE_PART).mean() or 0) > 0.9
+        series.dtype == pl.String and n > 0 and _share(text.str.contains(DATE_PART)) > 0.9
     )
     return {
         "n": n,
@@ -338,12 +344,12 @@ def complete_definition(
     if callable(roles):
         roles = roles()
     if not has_evidence and roles.contacts_column and roles.customers_column:
-        for field_name, role, column, option in (
+        for field_name, role, counted, option in (
             ("contacts_column", "contacts", roles.contacts_column, "--contacts COL"),
             ("customers_column", "customers", roles.customers_column, "--customers COL"),
         ):
-            changes[field_name] = column
-            taken.append(DetectedRole(role, column, f'count column "{column}"', option))
+            changes[field_name] = counted
+            taken.append(DetectedRole(role, counted, f'count column "{counted}"', option))
         return d.with_changes(**changes), tuple(taken)
     if not has_evidence:
         changes.update(_detected_evidence(roles, source, taken))

@@ -20,7 +20,7 @@ data = state.dataset()
 kinds = ["Bundled sample", "Upload a file", "Connect to a database"]
 source = st.radio(
     "Source", kinds, horizontal=True, key="source_kind",
-    index=0 if data.sample else (2 if data.remote else 1),
+    index={"sample": 0, "database": 2}.get(data.kind, 1),
 )  # fmt: skip
 if source == "Bundled sample":
     current = data.sample.key if data.sample else None
@@ -39,7 +39,7 @@ else:
 
 data = state.dataset()
 st.subheader(f"Preview of {plain(data.contacts.name)}")
-if data.remote is not None:
+if data.kind == "database":
     st.caption(
         f"The first {datasets.REMOTE_SAMPLE_ROWS:,} rows, read once to suggest column roles; every "
         "count runs on the whole table in the database."

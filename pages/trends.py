@@ -23,7 +23,7 @@ if definition.pre_aggregated or not definition.contact_date:
 
 # Weeks are cut on files only; a database counts months and quarters where it lives.
 periods: list[DateBucket] = (
-    ["month", "week", "quarter"] if data.remote is None else ["month", "quarter"]
+    ["month", "week", "quarter"] if data.source.supports.weeks else ["month", "quarter"]
 )
 if st.session_state.get("period") not in (None, *periods):
     st.session_state["period"] = "month"

@@ -1,4 +1,4 @@
-"""Tests for conversion.insights against ORACLES.md, hand computations and naive references."""
+"""Tests for conversion.analysis.insights against ORACLES.md, hand counts and naive references."""
 
 from __future__ import annotations
 
@@ -16,16 +16,27 @@ from conversion.analysis.insights import (
     Prior,
     beta_binomial_prior,
     cohort_chi_square,
+    cohort_dates,
+    column_verdict,
     exclusion_reason,
+    fit_prior,
     mantel_haenszel,
+    mature_cohorts,
+    mix_between_cohorts,
     mix_rate_decomposition,
+    mix_total,
     monthly_review,
+    outside_cohorts,
     p_chart,
     prior_reason,
     rank_columns,
+    separates_clearly,
     shrunk_rates,
+    simpson_flips,
     simpson_scan,
     simpson_warning,
+    split_excluded,
+    with_adjusted_rates,
 )
 from conversion.errors import InputError
 
@@ -153,6 +164,58 @@ def test_rank_columns_without_variation() -> None:
 def test_rank_columns_needs_the_named_column() -> None:
     with pytest.raises(InputError, match="source"):
         rank_columns({"source": FIVE.rename({"source": "channel"})})
+
+
+def test_split_excluded_keeps_the_ranked_order() -> None:
+    noise = pl.DataFrame({"region": ["N", "S"], "contacts": [736, 736], "customers": [99, 99]})
+    ranked = rank_columns({"region": noise, "source": FIVE}, {"email": "nearly unique"})
+    tested, left_out = split_excluded(ranked)
+    assert tested["column"].to_list() == ["source", "region"]
+    assert left_out["column"].to_list() == ["email"]
+    assert left_out["excluded_reason"].to_list() == ["nearly unique"]
+    assert tested.columns == left_out.columns == ranked.columns
+
+
+@pytest.mark.parametrize(
+    ("p_adjusted", "spread", "expected"),
+    [
+        (0.01, 0.02, True),
+        (0.049, 0.0001, True),
+        (0.05, 0.02, False),  # not below 0.05
+        (0.01, 0.0, False),  # the intervals touch: the best is not surely better
+        (0.01, -0.03, False),
+        (None, 0.02, False),  # no test
+        (0.01, None, False),
+    ],
+)
+def test_separates_clearly(p_adjusted: float | None, spread: float | None, expected: bool) -> None:
+    assert separates_clearly(p_adjusted, spread) is expected
+
+
+def test_column_verdict_in_words() -> None:
+    clear = {"cramers_v": 0.2, "p_adjusted": 0.001, "spread": 0.034, "thin": False}
+    assert column_verdict(clear) == (
+        "separates conversion clearly: V = 0.20, p = 0.001, spread +3.4 pp"
+    )
+    thin = {"cramers_v": 0.05, "p_adjusted": 0.31, "spread": -0.012, "thin": True}
+    assert column_verdict(thin) == (
+        "no clear separation (thin data: approximate): V = 0.05, p = 0.31, spread -1.2 pp"
+    )
+    untested = {"cramers_v": None, "p_adjusted": None, "spread": None, "thin": True}
+    assert column_verdict(untested) == "not enough data to test"
+
+
+def test_column_verdict_on_the_oracle() -> None:
+    # FIVE: χ² = 26.99 on 4 df, p = 2.0e-5 (one column, so adjusted = raw), n = 1472.
+    row = rank_columns({"source": FIVE}).row(0, named=True)
+    v = math.sqrt(FIVE_CHI2 / 1472)
+    best_low = naive_wilson(30, 120)[0]  # Referral has the highest lower bound
+    worst_high = naive_wilson(45, 500)[1]  # Paid has the lowest upper bound (Events is < 30)
+    # Events' expected customers are 12 · 198/1472 = 1.6 < 5, so the p-value is approximate.
+    assert column_verdict(row) == (
+        f"separates conversion clearly (thin data: approximate): V = {v:.2f}, p = {FIVE_P:.2g}, "
+        f"spread {(best_low - worst_high) * 100:+.1f} pp"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -289,6 +352,27 @@ def test_simpson_scan_returns_only_flipping_columns() -> None:
     assert simpson_scan({"region": by_region}, "channel", "Email", "Ads").is_empty()
 
 
+def test_simpson_flips_give_the_comparisons_behind_the_scan() -> None:
+    by_region = pl.DataFrame(
+        {
+            "channel": ["Email", "Email", "Ads", "Ads"],
+            "region": ["N", "S", "N", "S"],
+            "contacts": [550, 550, 550, 550],
+            "customers": [40, 40, 127, 127],
+        }
+    )
+    tables = {"region": by_region, "size": SIMPSON, "channel": SIMPSON}
+    flips = simpson_flips(tables, "channel", "Email", "Ads")
+    assert [mh.stratum for mh in flips] == ["size"]
+    (mh,) = flips
+    # As in the oracle: crude 80/1100 − 254/1100, adjusted (0.30 − 0.25 + 0.05 − 0.04) / 2.
+    assert mh.crude_difference == pytest.approx(80 / 1100 - 254 / 1100)
+    assert mh.adjusted_difference == pytest.approx(0.03, abs=1e-12)
+    assert mh.composition["size"].to_list() == ["Enterprise", "SMB"]
+    assert mh.composition["contacts_a"].to_list() == [1000, 100]
+    assert simpson_flips({"region": by_region}, "channel", "Email", "Ads") == []
+
+
 # ---------------------------------------------------------------------------------------------
 # 3. Empirical-Bayes shrinkage
 
@@ -342,6 +426,55 @@ def test_no_prior_edge_cases(contacts: list[int], customers: list[int], reason: 
 def test_few_segments_make_a_thin_prior() -> None:
     prior = Prior(mu=0.1, rho=0.05, alpha=1.9, beta=17.1, segments=3)
     assert prior.thin is True
+
+
+def test_fit_prior_gives_the_prior_or_the_reason() -> None:
+    prior, reason = fit_prior(FIVE["contacts"], FIVE["customers"])
+    assert reason is None
+    assert prior is not None
+    assert prior.mu == pytest.approx(0.1345108696, abs=EXACT)
+    assert prior.alpha == pytest.approx(4.853318913, rel=EXACT)
+    prior, reason = fit_prior([100, 100], [10, 11])
+    assert prior is None
+    assert reason.startswith("The segments differ no more than chance would make them")
+
+
+def test_with_adjusted_rates_by_hand() -> None:
+    described = pl.DataFrame(
+        {
+            "source": ["Ads", "Fair", "Web"],
+            "contacts": [40, 10, 50],
+            "customers": [10, 0, 30],
+            "band": ["poor", "poor", "strong"],
+        }
+    )
+    prior = Prior(mu=0.2, rho=1 / 11, alpha=2.0, beta=8.0, segments=3)
+    result = with_adjusted_rates(described, ["source"], prior)
+    # (x + 2) / (n + 10): Web 32/60, Ads 12/50, Fair 2/20; highest first.
+    assert result.columns == ["source", "contacts", "customers", "band", "adjusted_rate"]
+    assert result["source"].to_list() == ["Web", "Ads", "Fair"]
+    assert result["adjusted_rate"].to_list() == pytest.approx([32 / 60, 12 / 50, 2 / 20])
+    assert result["band"].to_list() == ["strong", "poor", "poor"]
+
+
+def test_with_adjusted_rates_joins_on_every_segment_column() -> None:
+    described = pl.DataFrame(
+        {
+            "source": ["Ads", "Ads", "Web"],
+            "size": ["SMB", "Ent", "SMB"],
+            "contacts": [10, 90, 100],
+            "customers": [9, 9, 10],
+        }
+    )
+    prior = Prior(mu=0.5, rho=0.5, alpha=1.0, beta=1.0, segments=3)
+    result = with_adjusted_rates(described, ["source", "size"], prior)
+    # (x + 1) / (n + 2): Ads·SMB 10/12 = 0.833, Ads·Ent 10/92 = 0.1087, Web·SMB 11/102 = 0.1078.
+    assert result.select("source", "size").rows() == [
+        ("Ads", "SMB"),
+        ("Ads", "Ent"),
+        ("Web", "SMB"),
+    ]
+    assert result["adjusted_rate"].to_list() == pytest.approx([10 / 12, 10 / 92, 11 / 102])
 
 
 segment_counts = st.lists(
@@ -443,6 +576,42 @@ def test_p_chart_clips_and_splits_by_segment() -> None:
     assert chart["centre"].to_list() == pytest.approx([0.05, 0.05, 0.5, 0.5])
     assert chart["lcl"][0] == 0.0  # 0.05 − 3·√(0.05·0.95/10) is below 0
     assert chart["thin"].to_list() == [True, True, False, False]
+
+
+def test_mature_cohorts_and_their_dates() -> None:
+    cohorts = pl.DataFrame(
+        {
+            "cohort": [MONTHS[1], MONTHS[0], MONTHS[1], MONTHS[2], MONTHS[3]],
+            "tier": ["A", "A", "B", "A", "A"],
+            "contacts": [10, 20, 0, 30, 40],
+            "customers": [1, 2, 0, 3, 4],
+            "mature": [True, True, True, True, False],
+        }
+    )
+    mature = mature_cohorts(cohorts)
+    # The empty row and the immature April are left out; rows keep their order.
+    assert mature["contacts"].to_list() == [10, 20, 30]
+    assert cohort_dates(mature) == [MONTHS[0], MONTHS[1], MONTHS[2]]
+    assert cohort_dates(cohorts) == MONTHS
+
+
+def test_outside_cohorts_by_hand() -> None:
+    # Four months at 10 % and one at 20 %, 1,000 contacts each: p̄ = 600 / 5000 = 0.12 and
+    # 3·√(0.12·0.88/1000) = 0.0308, so the limits are 0.0892 – 0.1508: only May is outside.
+    # June (immature, 50 %) is not judged.
+    months = [dt.date(2025, m, 1) for m in (1, 2, 3, 4, 5, 6)]
+    cohorts = pl.DataFrame(
+        {
+            "cohort": months,
+            "contacts": [1000] * 5 + [100],
+            "customers": [100, 100, 100, 100, 200, 50],
+            "immature": [0] * 5 + [900],
+            "mature": [True] * 5 + [False],
+        }
+    )
+    assert outside_cohorts(p_chart(cohorts)) == [months[4]]
+    points = pl.DataFrame({"cohort": months[:3], "outside": [True, None, True]})
+    assert outside_cohorts(points) == [months[0], months[2]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -588,3 +757,29 @@ def test_mix_and_rate_effects_add_up_to_the_change(
     explained = segments["mix_effect"].sum() + segments["rate_effect"].sum()
     assert abs(explained - change) <= 1e-12
     assert abs(result.filter(pl.col("segment") == TOTAL)["total_effect"][0] - change) <= 1e-12
+
+
+def test_mix_between_cohorts_uses_mature_rows_only() -> None:
+    # The hand example of test_mix_rate_by_hand as cohorts, with rows that must be left out:
+    # an empty segment row, and an immature March.
+    jan, feb, mar = MONTHS[:3]
+    cohorts = pl.DataFrame(
+        {
+            "cohort": [jan, jan, feb, feb, feb, mar],
+            "size": ["SMB", "Ent", "SMB", "Ent", "Mid", "SMB"],
+            "contacts": [800, 200, 400, 600, 0, 500],
+            "customers": [80, 60, 60, 180, 0, 400],
+            "mature": [True, True, True, True, True, False],
+        }
+    )
+    parts = mix_between_cohorts(cohorts, "size", jan, feb)
+    assert parts["segment"].to_list() == ["Ent", "SMB", TOTAL]
+    total = mix_total(parts)
+    # 14 % → 24 %: mix 0.12 − 0.05 = 0.07, rate 0.03.
+    assert total["segment"] == TOTAL
+    assert (total["contacts_before"], total["contacts_after"]) == (1000, 1000)
+    assert total["total_effect"] == pytest.approx(0.10, abs=1e-12)
+    assert total["mix_effect"] == pytest.approx(0.07, abs=1e-12)
+    assert total["rate_effect"] == pytest.approx(0.03, abs=1e-12)
+    with pytest.raises(InputError, match="after period has no contacts"):
+        mix_between_cohorts(cohorts, "size", jan, mar)

@@ -1,4 +1,4 @@
-"""Tests for conversion.stats against ORACLES.md, hand computations and naive references."""
+"""Tests for analysis.stats and analysis.multiple_testing: ORACLES.md, hand counts, references."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from conversion.analysis import stats
+from conversion.analysis import multiple_testing, stats
+from conversion.analysis.multiple_testing import adjust_pvalues, check_method
 from conversion.analysis.stats import (
     ADDED_COLUMNS,
     Z95,
     ChiSquare,
-    adjust_pvalues,
     chi_square,
     describe,
     newcombe_difference,
@@ -265,6 +265,25 @@ def test_adjust_edge_cases() -> None:
         adjust_pvalues([0.5, 1.5])
     with pytest.raises(InputError):
         adjust_pvalues([0.5], method="bonferroni")  # type: ignore[arg-type]
+
+
+def test_adjustment_stays_importable_from_stats() -> None:
+    assert stats.adjust_pvalues is multiple_testing.adjust_pvalues
+    assert stats.AdjustMethod is multiple_testing.AdjustMethod
+
+
+def test_unknown_adjustment_reads_the_same_everywhere() -> None:
+    message = "Unknown p-value adjustment 'bonferroni'; choose 'bh' or 'holm'."
+    for attempt in (
+        lambda: check_method("bonferroni"),
+        lambda: adjust_pvalues([0.5], method="bonferroni"),  # type: ignore[arg-type]
+        lambda: describe(FIVE_SEGMENTS, adjust="bonferroni"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InputError) as caught:
+            attempt()
+        assert str(caught.value) == message
+    check_method("bh")
+    check_method("holm")
 
 
 p_value_lists = st.lists(
@@ -674,3 +693,11 @@ def test_fisher_on_a_large_rest_group():
 
     expected = fisher_exact([[1, 99], [40_000, 960_000]]).pvalue
     assert stats.fisher_two_sided(1, 100, 40_000, 1_000_000) == pytest.approx(expected, rel=1e-9)
+
+
+def test_float_series_turns_nan_into_null() -> None:
+    series = stats.float_series("rate", np.array([0.25, math.nan, 1.0]))
+    assert series.name == "rate"
+    assert series.dtype == pl.Float64
+    assert series.to_list() == [0.25, None, 1.0]
+    assert stats.float_series("rate", [1, 2]).to_list() == [1.0, 2.0]

@@ -15,11 +15,14 @@ from hypothesis import strategies as st
 from conversion.analysis.stats import Z95
 from conversion.analysis.survival import (
     KM_COLUMNS,
+    WITHIN_DAYS,
     convert_within,
     kaplan_meier,
     median_days,
+    time_table,
     window_hint,
     window_hint_text,
+    within_column,
 )
 from conversion.errors import InputError
 
@@ -316,3 +319,56 @@ def test_convert_within_needs_a_curve() -> None:
         convert_within(aggregate([1], [1]))
     with pytest.raises(InputError, match="0 or more"):
         convert_within(kaplan_meier(aggregate([1], [1])), days=[-3])
+
+
+# ---------------------------------------------------------------------------------------------
+# The time table: shares within 7 / 14 / 30 / 90 days beside the median
+
+
+def test_time_table_overall_on_the_oracle() -> None:
+    table = time_table(kaplan_meier(aggregate(ORACLE_DAYS, ORACLE_CONVERTED)), None)
+    assert WITHIN_DAYS == (7, 14, 30, 90)
+    assert table.columns == [
+        "within_7_days",
+        "within_14_days",
+        "within_30_days",
+        "within_90_days",
+        "median_days_converters",
+        "thin",
+    ]
+    assert table.height == 1
+    row = table.row(0, named=True)
+    for days, share in ORACLE_WITHIN.items():
+        assert row[within_column(days)] == pytest.approx(share, abs=EXACT)
+    assert row["within_90_days"] is None  # followed for 30 days only
+    # Converters' days: 2, 3, 5, 10, 12, 25 → (5 + 10) / 2; six converters are fewer than 30.
+    assert row["median_days_converters"] == 7.5
+    assert row["thin"] is True
+
+
+def test_time_table_per_segment_by_hand() -> None:
+    table = pl.concat(
+        [
+            aggregate(ORACLE_DAYS, ORACLE_CONVERTED, "A"),
+            # B: three contacts; conversions on days 1 and 2, one censored on day 3.
+            aggregate([1, 2, 3], [1, 1, 0], "B"),
+        ]
+    )
+    km = kaplan_meier(table, ["segment"])
+    shown = time_table(km, "segment", days=[2, 7])
+    assert shown.columns == [
+        "segment",
+        "within_2_days",
+        "within_7_days",
+        "median_days_converters",
+        "thin",
+    ]
+    rows = {row["segment"]: row for row in shown.iter_rows(named=True)}
+    # A by day 2: one conversion among 12 at risk. B: S = 2/3 after day 1, 1/3 after day 2.
+    assert rows["A"]["within_2_days"] == pytest.approx(1 / 12, abs=EXACT)
+    assert rows["A"]["within_7_days"] == pytest.approx(ORACLE_WITHIN[7], abs=EXACT)
+    assert rows["B"]["within_2_days"] == pytest.approx(2 / 3, abs=EXACT)
+    assert rows["B"]["within_7_days"] is None  # B was followed for 3 days only
+    assert rows["A"]["median_days_converters"] == 7.5
+    assert rows["B"]["median_days_converters"] == 1.5
+    assert rows["A"]["thin"] is rows["B"]["thin"] is True

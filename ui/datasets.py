@@ -62,9 +62,17 @@ class Dataset:
         """The orders table's frame when ``d`` joins orders, else None."""
         return self.orders.frame if self.orders is not None and d.orders else None
 
-    def orders_remote(self, d: Definition) -> sources.Remote | None:
-        """The orders table in the database when ``d`` joins orders, else None."""
-        return self.remote_orders if d.orders else None
+    @property
+    def source(self) -> sources.Source:
+        """What a count runs on: the database table where it lives, or the file."""
+        return self.remote if self.remote is not None else sources.of(self.contacts)
+
+    @property
+    def orders_source(self) -> sources.Source | None:
+        """The orders table as a source (a count uses it only when a definition joins it)."""
+        if self.remote_orders is not None:
+            return self.remote_orders
+        return sources.of(self.orders) if self.orders is not None else None
 
 
 def sample_dataset(key: str) -> Dataset:

@@ -3,7 +3,8 @@
 Every computation a page asks for runs through ``guarded``: bad input shows the engine's own
 message and gives None. Results are cached in the session by the dataset's identity (its kind
 and content key) and the ``Definition`` (a frozen, hashable value), within the caches' bounds.
-A database table is counted where it lives (``sources``); a file by ``counting``.
+Each dataset is one source (``Dataset.source``): a database table is counted where it lives,
+a file by polars, through the same calls.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import streamlit as st
 
-from conversion import counting, sources
+from conversion import counting
 from conversion.analysis import explore
 from conversion.definition import Bands, DateBucket, Definition
 from conversion.errors import InputError
@@ -78,7 +79,7 @@ def _counting_key(d: Definition) -> Definition:
 
 def files_only(data: Dataset, what: str) -> bool:
     """True (after saying so) when ``what`` needs the rows of a file, not a database's counts."""
-    if data.remote is None:
+    if data.source.supports.rows:
         return False
     st.info(
         f"{what} reads every row, so it works on files only; a database is counted where it "
@@ -102,9 +103,7 @@ def counts(data: Dataset, d: Definition) -> counting.Counts | None:
 
 
 def _count(data: Dataset, d: Definition) -> counting.Counts:
-    if data.remote is not None:
-        return sources.count(data.remote, d, data.orders_remote(d))
-    return counting.count_tables(data.contacts, d, data.orders)
+    return counting.count(data.source, d, data.orders_source)
 
 
 def cohorts(
@@ -113,9 +112,7 @@ def cohorts(
     """Contacts and customers per ``period`` cohort of contact dates, and the overall counts."""
 
     def compute() -> tuple[pl.DataFrame, counting.Counts]:
-        if data.remote is not None:
-            return sources.cohorts(data.remote, d, data.orders_remote(d), period=period)
-        return counting.cohort_tables(data.contacts, d, data.orders, period=period)
+        return counting.cohorts(data.source, d, data.orders_source, period=period)
 
     key = (data.identity, _counting_key(d), period)
     return guarded(_cached, "cohorts", key, compute)
@@ -123,17 +120,11 @@ def cohorts(
 
 def missing_values(data: Dataset, columns: tuple[str, ...]) -> dict[str, int]:
     """Empty values per column of ``columns`` (asked only once a count of the data has worked)."""
-    from conversion.presentation.report import missing_values as count_missing
-
-    def compute() -> dict[str, int]:
-        if data.remote is not None:
-            return sources.missing_values(data.remote, columns)
-        return count_missing(data.contacts.frame, columns)
-
+    compute = lambda: data.source.missing_values(columns)  # noqa: E731
     return _cached("missing", (data.identity, columns), compute)
 
 
-def time_to_convert(data: Dataset, d: Definition) -> tuple[pl.DataFrame, date] | None:
+def time_to_convert(data: Dataset, d: Definition) -> tuple[pl.DataFrame, date | None] | None:
     """Days to conversion or censoring per segment (for Kaplan–Meier curves), and the as-of."""
     if files_only(data, "Time to convert"):
         return None
@@ -142,7 +133,7 @@ def time_to_convert(data: Dataset, d: Definition) -> tuple[pl.DataFrame, date] |
         _cached,
         "time",
         key,
-        lambda: counting.time_to_convert_tables(data.contacts, d, data.orders),
+        lambda: counting.time_to_convert(data.source, d, data.orders_source),
     )
 
 
@@ -168,7 +159,7 @@ def cross_tables(
     data: Dataset, d: Definition, exposure: str, columns: tuple[str, ...]
 ) -> dict[str, pl.DataFrame] | None:
     """For each of ``columns``, contacts and customers per (``exposure``, column) pair."""
-    if data.remote is not None:
+    if not data.source.supports.rows:
         return None  # usable_tables has said why
     orders = data.orders_frame(d)
     key = (data.identity, _counting_key(d), exposure, columns)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import streamlit as st
 
+from conversion.analysis import insights, survival
 from conversion.errors import InputError
-from conversion.presentation import export, report
+from conversion.presentation import charts, export, report
 from ui import state
 from ui.text import plain
 
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
     from conversion.analysis import stats
     from conversion.counting import Counts
-    from conversion.definition import Bands, Definition
+    from conversion.definition import Bands, DateBucket, Definition
 
 SORT_LABELS = {
     "lower_bound": "Interval lower bound (honest ranking)",
@@ -236,9 +237,9 @@ def maturity_note(definition: Definition, counts: Counts) -> None:
 
 def control_notes(points: pl.DataFrame, chi: stats.ChiSquare | None) -> None:
     """What the control chart says, and the test behind it."""
-    outside = points.filter(pl.col("outside").fill_null(False))
-    if outside.height:
-        months = ", ".join(f"{d:%b %Y}" for d in outside["cohort"].to_list())
+    outside = insights.outside_cohorts(points)
+    if outside:
+        months = ", ".join(f"{d:%b %Y}" for d in outside)
         st.warning(
             f"Outside the 3-sigma limits: {months}. Something beyond chance changed in "
             "those cohorts: look for a campaign, a tracking change or a new source."
@@ -258,11 +259,8 @@ def control_notes(points: pl.DataFrame, chi: stats.ChiSquare | None) -> None:
     st.caption(note)
 
 
-def why_it_moved(data: state.Dataset, definition: Definition, period: str) -> None:
+def why_it_moved(data: state.Dataset, definition: Definition, period: DateBucket) -> None:
     """Split the change in the overall rate between two cohorts into mix and rate effects."""
-    from conversion.analysis import insights
-    from conversion.presentation import charts
-
     columns = [s for s in definition.segments if s != definition.contact_date]
     if not columns:
         st.info("Pick a segment column on the Segments page to split the change by segment.")
@@ -271,33 +269,24 @@ def why_it_moved(data: state.Dataset, definition: Definition, period: str) -> No
     result = state.cohorts(data, definition.with_changes(segments=(column,)), period)
     if result is None:
         return
-    table = result[0].filter(pl.col("mature") & (pl.col("contacts") > 0))
-    cohorts = sorted(set(table["cohort"].to_list()))
+    cohorts = insights.cohort_dates(insights.mature_cohorts(result[0]))
     if len(cohorts) < 2:
         st.info("At least two mature cohorts are needed to compare.")
         return
+
+    def label(cohort: object) -> str:
+        return f"{cohort:%b %Y}" if period != "week" else str(cohort)
+
     left, right = st.columns(2)
     before = left.selectbox(
-        "From",
-        cohorts,
-        index=len(cohorts) - 2,
-        key="move_from",
-        format_func=lambda d: f"{d:%b %Y}" if period != "week" else str(d),
+        "From", cohorts, index=len(cohorts) - 2, key="move_from", format_func=label
     )
-    after = right.selectbox(
-        "To",
-        cohorts,
-        index=len(cohorts) - 1,
-        key="move_to",
-        format_func=lambda d: f"{d:%b %Y}" if period != "week" else str(d),
-    )
+    after = right.selectbox("To", cohorts, index=len(cohorts) - 1, key="move_to", format_func=label)
     if before == after:
         st.info("Pick two different cohorts.")
         return
-    parts = insights.mix_rate_decomposition(
-        table.filter(pl.col("cohort") == before), table.filter(pl.col("cohort") == after), column
-    )
-    total = parts.filter(pl.col("segment") == insights.TOTAL).row(0, named=True)
+    parts = insights.mix_between_cohorts(result[0], column, before, after)
+    total = insights.mix_total(parts)
     st.metric(
         "Change in the overall rate",
         f"{total['total_effect'] * 100:+.1f} points",
@@ -334,38 +323,20 @@ def why_it_moved(data: state.Dataset, definition: Definition, period: str) -> No
 
 def time_tables(km: pl.DataFrame, segment: str | None) -> None:
     """Median days and the chance of converting within 7 / 14 / 30 / 90 days."""
-    from conversion.analysis import survival
-
-    within = survival.convert_within(km)
-    keys = [segment] if segment else []
-    wide = within.pivot(on="within_days", index=keys or None, values="converted_share")
-    if not keys:
-        wide = within.select(
-            *(
-                pl.col("converted_share").filter(pl.col("within_days") == d).first().alias(str(d))
-                for d in (7, 14, 30, 90)
-            )
-        )
-    medians = survival.median_days(km)
-    shown = wide.rename(
-        {str(d): f"Within {d} days %" for d in (7, 14, 30, 90) if str(d) in wide.columns}
+    table = survival.time_table(km, segment)
+    percents = {
+        survival.within_column(d): f"Within {d} days %"
+        for d in survival.WITHIN_DAYS
+        if survival.within_column(d) in table.columns
+    }
+    shown = table.with_columns(pl.col(c) * 100 for c in percents).rename(
+        percents | {"median_days_converters": "Median days (converters)", "thin": "Few converters"}
     )
-    shown = shown.with_columns(pl.col(c) * 100 for c in shown.columns if c.startswith("Within"))
-    if keys:
-        shown = shown.join(medians.select(*keys, "median_days_converters", "thin"), on=keys)
-    else:
-        shown = pl.concat(
-            [shown, medians.select("median_days_converters", "thin")], how="horizontal"
-        )
     st.dataframe(
-        shown.rename(
-            {"median_days_converters": "Median days (converters)", "thin": "Few converters"}
-        ),
+        shown,
         hide_index=True,
         column_config={
-            c: st.column_config.NumberColumn(format="%.1f%%")
-            for c in shown.columns
-            if c.startswith("Within")
+            c: st.column_config.NumberColumn(format="%.1f%%") for c in percents.values()
         },
     )
     st.caption(
@@ -377,8 +348,6 @@ def time_tables(km: pl.DataFrame, segment: str | None) -> None:
 
 def column_ranking(data: state.Dataset, definition: Definition) -> None:
     """Which columns separate converters from the rest, best first; a click switches to one."""
-    from conversion.analysis import insights
-
     usable = state.usable_tables(data, definition)
     if usable is None:
         return
@@ -386,69 +355,47 @@ def column_ranking(data: state.Dataset, definition: Definition) -> None:
     if not tables:
         st.info("No column qualifies as a segment.")
         return
-    ranked = insights.rank_columns(tables, excluded)
-    usable = ranked.filter(pl.col("excluded_reason").is_null())
+    ranked, left_out = insights.split_excluded(insights.rank_columns(tables, excluded))
     st.caption(
         "Each column is tested with a chi-square test of independence (p adjusted across "
         "columns, Benjamini–Hochberg); Cramér's V measures how strongly it separates "
         "conversion; spread = best segment's lower bound − worst segment's upper bound (a "
         "positive spread means the best is surely better than the worst)."
     )
-    for row in usable.iter_rows(named=True):
+    for row in ranked.iter_rows(named=True):
         left, middle, right = st.columns([3, 5, 2])
         left.markdown(f"**{plain(row['column'])}** · {row['segments']} segments")
-        verdict = (
-            "separates conversion clearly"
-            if (row["p_adjusted"] or 1) < 0.05 and (row["spread"] or 0) > 0
-            else "no clear separation"
-        )
-        thin = " (thin data: approximate)" if row["thin"] else ""
-        middle.caption(
-            f"{verdict}{thin}: V = {row['cramers_v']:.2f}, p = {row['p_adjusted']:.2g}, "
-            f"spread {row['spread'] * 100:+.1f} pp"
-            if row["cramers_v"] is not None
-            else "not enough data to test"
-        )
+        middle.caption(insights.column_verdict(row))
         if row["column"] not in definition.segments and right.button(
             "Break down", key=f"rank_{row['column']}"
         ):
             state.use_dataset(data, definition.with_changes(segments=(row["column"],)))
             st.rerun()
-    excluded = ranked.filter(pl.col("excluded_reason").is_not_null())
-    if excluded.height:
+    if left_out.height:
         with st.popover("Columns left out, and why"):
-            for row in excluded.iter_rows(named=True):
+            for row in left_out.iter_rows(named=True):
                 st.markdown(f"- {plain(row['excluded_reason'])}")
 
 
 def adjusted_rates(described: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame | None:
     """Empirical-Bayes rates beside the raw ones; None (with the reason shown) when not useful."""
-    from conversion.analysis import insights
-
-    prior = insights.beta_binomial_prior(
+    prior, reason = insights.fit_prior(
         described["contacts"].to_numpy(), described["customers"].to_numpy()
     )
     if prior is None:
-        reason = insights.prior_reason(
-            described["contacts"].to_numpy(), described["customers"].to_numpy()
-        )
         st.info(plain(f"Adjusted rates are not shown: {reason}"))
         return None
-    shrunk = insights.shrunk_rates(described.select(*segments, "contacts", "customers"), prior)
+    adjusted = insights.with_adjusted_rates(described, segments, prior)
     st.caption(
         f"Adjusted rate = (customers + α) / (contacts + α + β), a beta-binomial prior fitted to "
         f"all segments (Kleinman's moment estimate: mean {prior.mu:.1%}, α = {prior.alpha:.1f}, "
         f"β = {prior.beta:.1f}). Small segments move toward the mean; large ones barely move."
     )
-    return described.join(
-        shrunk.select(*segments, "adjusted_rate"), on=list(segments), how="left"
-    ).sort("adjusted_rate", descending=True, nulls_last=True)
+    return adjusted
 
 
 def simpson_check(data: state.Dataset, definition: Definition, a: str, b: str) -> None:
     """Does another column reverse the comparison of a and b? (Mantel–Haenszel)"""
-    from conversion.analysis import insights
-
     if len(definition.segments) != 1:
         return
     exposure = definition.segments[0]
@@ -459,16 +406,15 @@ def simpson_check(data: state.Dataset, definition: Definition, a: str, b: str) -
     tables = state.cross_tables(data, definition, exposure, others) if others else {}
     if not tables:
         return
-    flips = insights.simpson_scan(tables, exposure, a, b)
-    if flips.height == 0:
+    flips = insights.simpson_flips(tables, exposure, a, b)
+    if not flips:
         st.success(
             f"Checked against {len(tables)} other columns: none reverses this comparison once "
             "it is held fixed (Mantel–Haenszel adjustment)."
         )
         return
-    for row in flips.iter_rows(named=True):
-        st.warning(plain(row["warning"]), icon=":material/warning:")
-        mh = insights.mantel_haenszel(tables[row["column"]], exposure, row["column"], a, b)
+    for mh in flips:
+        st.warning(plain(insights.simpson_warning(mh) or ""), icon=":material/warning:")
         st.dataframe(
             mh.composition.with_columns(
                 pl.col("^(share|rate)_.*$") * 100, pl.col("difference") * 100
@@ -512,7 +458,7 @@ def python_box(data: state.Dataset, definition: Definition, sort: str) -> None:
 
 
 def chart(
-    build: Callable[[], alt.TopLevelMixin], inputs: tuple, name: str, **options: object
+    build: Callable[[], alt.TopLevelMixin], inputs: tuple, name: str, **options: Any
 ) -> object:
     """Place the chart ``build()`` makes from ``inputs``; its spec is cached for the session.
 
@@ -522,7 +468,7 @@ def chart(
     """
     key = (name, *(_frozen(value) for value in inputs))
     spec = state.chart_spec(key, lambda: build().to_dict())
-    return st.vega_lite_chart(spec=copy.deepcopy(spec), **options)  # type: ignore[arg-type]
+    return st.vega_lite_chart(spec=copy.deepcopy(spec), **options)
 
 
 def _frozen(value: object) -> object:

@@ -1,1 +1,1 @@
-"""Analysis: statistics on counts, survival curves, insights and exploring breakdowns."""
+"""Analysis: statistics on counts, multiple testing, survival curves, insights and breakdowns."""

@@ -56,7 +56,8 @@ def candidate_columns(frame: pl.LazyFrame, d: Definition, roles: Roles) -> Candi
     leaks = {c for c in (d.converted, d.converted_date, roles.converted_date) if c}
     if roles.converted and roles.customer_values:
         leaks.add(roles.converted)
-    chosen, excluded = [], {}
+    chosen: list[str] = []
+    excluded: dict[str, str] = {}
     for column in names:
         distinct = int(counts[column][0])
         # Dates and binned numbers are grouped, so their raw distinct count does not matter.

@@ -2,8 +2,9 @@
 
 Every function here works on counts (customers out of contacts), never on contact rows:
 Wilson intervals, each segment against the rest (pooled z-test or Fisher's exact test, with a
-Newcombe interval for the difference), multiple-comparison adjustment, the chi-square test across
-segments and the low-sample flag.
+Newcombe interval for the difference), the chi-square test across segments and the low-sample
+flag. The multiple-comparison adjustment lives in ``multiple_testing``; ``adjust_pvalues`` and
+``AdjustMethod`` are importable from here too.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from conversion.analysis.multiple_testing import AdjustMethod, adjust_pvalues, check_method
 from conversion.definition import Bands
 from conversion.errors import InputError
 
 Z95 = 1.959963984540054
 """The two-sided 95 % normal quantile."""
 
-AdjustMethod = Literal["bh", "holm"]
 SortOrder = Literal["lower_bound", "rate", "contacts", "segment"]
 
 MIN_CONTACTS = 30
@@ -79,7 +80,7 @@ def fisher_two_sided(x1: int, n1: int, x2: int, n2: int) -> float:
     return float(min(1.0, pmf[pmf <= observed * (1 + FISHER_TIE)].sum()))
 
 
-def _log_choose(n: float, k: np.ndarray) -> np.ndarray:
+def _log_choose(n: float, k: np.ndarray | np.float64) -> np.ndarray:
     return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
 
 
@@ -278,61 +279,6 @@ def two_proportion_test(x1: int, n1: int, x2: int, n2: int) -> tuple[str, float]
     return str(tests[0]), float(p_values[0])
 
 
-def adjust_pvalues(p_values: Sequence[float], method: AdjustMethod = "bh") -> np.ndarray:
-    """P-values adjusted for multiple comparisons, in the order given.
-
-    Parameters
-    ----------
-    p_values
-        Raw p-values in [0, 1]; NaN entries (no test) stay NaN and do not count towards the
-        number of comparisons.
-    method
-        ``"bh"`` for Benjamini–Hochberg (false discovery rate) or ``"holm"`` for Holm
-        (family-wise error rate).
-
-    Returns
-    -------
-    numpy.ndarray
-        Adjusted p-values, capped at 1 and monotone in the raw p-values.
-
-    Raises
-    ------
-    InputError
-        For an unknown method or a p-value outside [0, 1].
-
-    Examples
-    --------
-    >>> adjust_pvalues([0.01, 0.04, 0.03]).round(3).tolist()
-    [0.03, 0.04, 0.04]
-    >>> adjust_pvalues([0.01, float("nan"), 0.04], method="holm").round(3).tolist()
-    [0.02, nan, 0.04]
-    """
-    if method not in ("bh", "holm"):
-        raise InputError(f"Unknown p-value adjustment {method!r}; choose 'bh' or 'holm'.")
-    raw = np.asarray(p_values, dtype=float).reshape(-1)
-    adjusted = np.full(raw.shape, np.nan)
-    tested = ~np.isnan(raw)
-    p = raw[tested]
-    if np.any((p < 0) | (p > 1)):
-        raise InputError("P-values must lie between 0 and 1.")
-    m = p.size
-    if m == 0:
-        return adjusted
-    order = np.argsort(p, kind="stable")
-    ranked = p[order]
-    rank = np.arange(1, m + 1)
-    if method == "bh":
-        # Step-up: each value is the smallest scaled p at its rank or above.
-        scaled = np.minimum.accumulate((ranked * m / rank)[::-1])[::-1]
-    else:
-        # Step-down: each value is the largest scaled p at its rank or below.
-        scaled = np.maximum.accumulate(ranked * (m - rank + 1))
-    in_order = np.empty(m)
-    in_order[order] = np.minimum(scaled, 1.0)
-    adjusted[tested] = in_order
-    return adjusted
-
-
 @dataclass(frozen=True)
 class ChiSquare:
     """Chi-square test of independence between segment and conversion."""
@@ -481,8 +427,15 @@ def low_sample(customers: object, contacts: object) -> np.ndarray:
     return np.array([reason is not None for reason in _low_sample_reasons(x, n, low, high)])
 
 
-def _float_series(name: str, values: np.ndarray) -> pl.Series:
-    return pl.Series(name, values, dtype=pl.Float64, nan_to_null=True)
+def float_series(name: str, values: object) -> pl.Series:
+    """A Float64 column from numbers, NaN (no value) turned into null as result tables show it.
+
+    Examples
+    --------
+    >>> float_series("rate", [0.5, float("nan")]).to_list()
+    [0.5, None]
+    """
+    return pl.Series(name, np.asarray(values, dtype=float), dtype=pl.Float64, nan_to_null=True)
 
 
 def describe(
@@ -533,8 +486,7 @@ def describe(
     >>> result.select("source", "band", "test", "low_sample").row(2)
     ('Events', 'poor', 'fisher', True)
     """
-    if adjust not in ("bh", "holm"):
-        raise InputError(f"Unknown p-value adjustment {adjust!r}; choose 'bh' or 'holm'.")
+    check_method(adjust)
     if sort not in ("lower_bound", "rate", "contacts", "segment"):
         raise InputError(f"Unknown sort {sort!r}; choose lower_bound, rate, contacts or segment.")
     if not 0 < alpha < 1:
@@ -559,17 +511,17 @@ def describe(
     significant = (np.nan_to_num(p_adjusted, nan=1.0) < alpha) & ~low_sample
 
     result = table.with_columns(
-        _float_series("rate", rate),
-        _float_series("ci_low", ci_low),
-        _float_series("ci_high", ci_high),
+        float_series("rate", rate),
+        float_series("ci_low", ci_low),
+        float_series("ci_high", ci_high),
         pl.Series("band", [None if np.isnan(r) else bands.label(r) for r in rate], pl.String),
-        _float_series("rest_rate", rest_rate),
-        _float_series("diff", diff),
-        _float_series("diff_low", diff_low),
-        _float_series("diff_high", diff_high),
+        float_series("rest_rate", rest_rate),
+        float_series("diff", diff),
+        float_series("diff_low", diff_low),
+        float_series("diff_high", diff_high),
         pl.Series("test", tests, dtype=pl.String),
-        _float_series("p_value", p_values),
-        _float_series("p_adjusted", p_adjusted),
+        float_series("p_value", p_values),
+        float_series("p_adjusted", p_adjusted),
         pl.Series("low_sample", low_sample, dtype=pl.Boolean),
         pl.Series("low_sample_reason", reasons, dtype=pl.String),
         pl.Series("significant", significant, dtype=pl.Boolean),

@@ -30,6 +30,8 @@ KM_COLUMNS = (
     "ci_low",
     "ci_high",
 )
+WITHIN_DAYS = (7, 14, 30, 90)
+"""Days since contact at which the curves are read by default."""
 METHOD = "Kaplan–Meier, Greenwood variance, 95 % log-log interval"
 """What the curves and their intervals rest on, for captions and reports."""
 
@@ -110,7 +112,7 @@ def kaplan_meier(table: pl.DataFrame, segments: Sequence[str] = ()) -> pl.DataFr
     )
 
 
-def convert_within(km: pl.DataFrame, days: Sequence[int] = (7, 14, 30, 90)) -> pl.DataFrame:
+def convert_within(km: pl.DataFrame, days: Sequence[int] = WITHIN_DAYS) -> pl.DataFrame:
     """The share of contacts converted by each day in ``days``, per segment.
 
     The curve is a step function: the value at day d is the one of the last step on or before d
@@ -230,6 +232,55 @@ def median_days(km: pl.DataFrame) -> pl.DataFrame:
         .alias("median_days_converters"),
         (converters < MIN_CONTACTS).alias("thin"),
     )
+
+
+def within_column(days: int) -> str:
+    """Name of the ``time_table`` column holding the share converted within ``days`` days."""
+    return f"within_{days}_days"
+
+
+def time_table(
+    km: pl.DataFrame, segment: str | None, days: Sequence[int] = WITHIN_DAYS
+) -> pl.DataFrame:
+    """One row per segment: the share converted within each of ``days``, and the median days.
+
+    Parameters
+    ----------
+    km
+        A table from ``kaplan_meier`` with ``segment`` as its segment column (or none).
+    segment
+        The segment column, or None (or empty) for the single curve over all contacts.
+    days
+        Days since contact to read the curve at (see ``convert_within``).
+
+    Returns
+    -------
+    polars.DataFrame
+        The segment column (when given), ``within_7_days``, ``within_14_days``, ... (see
+        ``within_column``; fractions, null without enough follow-up), then
+        ``median_days_converters`` and ``thin`` from ``median_days``.
+
+    Examples
+    --------
+    >>> table = pl.DataFrame({"days": [2, 5, 9], "converted": [True, False, True],
+    ...                       "contacts": [1, 1, 2]})
+    >>> time_table(kaplan_meier(table), None, days=[3, 9]).row(0)
+    (0.25, 1.0, 9.0, True)
+    """
+    within = convert_within(km, days)
+    keys = [segment] if segment else []
+    if keys:
+        wide = within.pivot(on="within_days", index=keys, values="converted_share")
+    else:
+        wide = within.select(
+            pl.col("converted_share").filter(pl.col("within_days") == d).first().alias(str(d))
+            for d in days
+        )
+    wide = wide.rename({str(d): within_column(d) for d in days if str(d) in wide.columns})
+    medians = median_days(km).select(*keys, "median_days_converters", "thin")
+    if keys:
+        return wide.join(medians, on=keys)
+    return pl.concat([wide, medians], how="horizontal")
 
 
 def window_hint(table: pl.DataFrame, share: float = 0.9) -> int | None:

@@ -92,9 +92,7 @@ def claim(contacts: Source, d: Definition, orders: Source | None) -> None:
         orders.claim([c for c in (join.right_key, join.orders_date) if c])
 
 
-def _count(
-    contacts: Source, d: Definition, orders: Source | None, *, keep_totals: bool
-) -> Counts:
+def _count(contacts: Source, d: Definition, orders: Source | None, *, keep_totals: bool) -> Counts:
     read_orders = orders is not None and not d.pre_aggregated
     check_definition(
         contacts.columns,

@@ -279,7 +279,7 @@ def _with_order_tallies(
 def classify(frame: nw.LazyFrame, d: Definition) -> nw.LazyFrame:
     """Decide, per contact, whether it is counted and whether it is a customer."""
     has_orders = d.orders is not None
-    orders_dated = has_orders and d.orders.orders_date is not None
+    orders_dated = d.orders is not None and d.orders.orders_date is not None
     converted_date = nw.col(CONVERTED_DATE) if (d.converted_date or orders_dated) else None
     flag = nw.col(FLAG).fill_null(False) if d.converted else None
     contact_date = nw.col(CONTACT_DATE)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 import narwhals as nw
@@ -16,23 +17,22 @@ from conversion.errors import InputError
 from conversion.sources.base import CONTACT_DATE, CONVERTED_DATE, FLAG, ID
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from conversion.definition import Definition
     from conversion.sources import Source
 
 
 def time_to_convert(
     contacts: object, definition: Definition, orders: object | None = None
-) -> tuple[pl.DataFrame, date]:
+) -> tuple[pl.DataFrame, date | None]:
     """Days from contact to conversion (or to the as-of date, censored), counted per segment.
 
     ``contacts`` and ``orders`` are files or polars frames (this view reads every contact's
     row, so a database table is refused). Returns a small table — the segment columns,
     ``days``, ``converted`` (the event) and ``contacts`` — for Kaplan–Meier curves, and the
-    as-of date used. Every contact with a contact date takes part, mature or not: censoring is
-    how the curve handles contacts still waiting. Contacts that converted before their contact
-    date are left out (a data-quality issue that ``count`` reports).
+    as-of date used (None when no contact has a contact date). Every contact with a contact
+    date takes part, mature or not: censoring is how the curve handles contacts still waiting.
+    Contacts that converted before their contact date are left out (a data-quality issue that
+    ``count`` reports).
     """
     d = definition
     orders_dated = d.orders is not None and d.orders.orders_date is not None
@@ -53,7 +53,7 @@ def time_to_convert(
 
 def _time_to_convert(
     contacts: Source, definition: Definition, orders: Source | None
-) -> tuple[pl.DataFrame, date]:
+) -> tuple[pl.DataFrame, date | None]:
     # Count with an open-ended window: the same reading of rows as the rates themselves.
     timing = definition.with_changes(window_days=None, top_k=None)
     check_columns(contacts.columns, contact_columns(timing), contacts.name)
@@ -81,7 +81,7 @@ def _time_to_convert(
     return _days_table(nw.to_native(frame), timing)
 
 
-def _days_table(frame: pl.LazyFrame, timing: Definition) -> tuple[pl.DataFrame, date]:
+def _days_table(frame: pl.LazyFrame, timing: Definition) -> tuple[pl.DataFrame, date | None]:
     """Contacts per segment, day and outcome: an event by the as-of date, or censored there."""
     contact_date, converted_date = pl.col(CONTACT_DATE), pl.col(CONVERTED_DATE)
     as_of = pl.col(AS_OF)
@@ -101,5 +101,6 @@ def _days_table(frame: pl.LazyFrame, timing: Definition) -> tuple[pl.DataFrame, 
         .sort([*timing.segments, "days", "converted"])
         .collect()
     )
-    used = timing.as_of or (table["as_of"].max() if table.height else None)
+    latest = table["as_of"].max() if table.height else None
+    used = timing.as_of or (latest if isinstance(latest, date) else None)
     return table.drop("as_of").with_columns(pl.col("days").cast(pl.Int64)), used

@@ -190,7 +190,7 @@ def _format_from_sample(
     """The date format the sampled values show (the whole column when the sample cannot tell)."""
     parts = sample.str.extract_groups(DATE_PART)
     matched = parts.struct.field("1").is_not_null()
-    if matched.mean() < 0.5:
+    if _number(matched.mean()) < 0.5:
         return _text_date_format(sample, column, source)
     fixed = sample.str.extract(r"^\s*(\d{2,4}([-/.])\d{2}([-/.])\d{2,4})(?:$|[\sT])", 1)
     separators = set(sample.str.extract(r"^\s*\d{1,4}([-/.])", 1).drop_nulls().unique())
@@ -198,7 +198,7 @@ def _format_from_sample(
     all_ten_wide = bool((fixed.str.len_chars() == 10).all()) and fixed.null_count() == 0
     separator = separators.pop() if len(separators) == 1 and all_ten_wide else None
     parts = parts.filter(matched)
-    widths = [parts.struct.field(str(i)).str.len_chars().max() for i in (1, 2, 3)]
+    widths = [_number(parts.struct.field(str(i)).str.len_chars().max()) for i in (1, 2, 3)]
     if widths[0] == 4:
         return DateFormat("numeric", _NUMERIC_DATE_FORMATS["ymd"], separator)
     order = _day_month_order(parts)
@@ -219,11 +219,16 @@ def _format_from_sample(
             "is 12 or less, so day-first and month-first cannot be told apart. Give the format "
             "explicitly, e.g. --date-format %d/%m/%Y (day first) or %m/%d/%Y (month first)."
         )
-    two_digit_year = widths[2] is not None and widths[2] <= 2
+    two_digit_year = 0 < widths[2] <= 2
     if two_digit_year:
         # A loose match of %y would read 26-02-2018 as 2020: keep the exact, slower path.
         return DateFormat("numeric", _NUMERIC_DATE_FORMATS[order + "2"])
     return DateFormat("numeric", _NUMERIC_DATE_FORMATS[order], separator)
+
+
+def _number(value: object) -> float:
+    """A polars aggregate (a mean, a maximum) as a number; 0 when it is null."""
+    return float(value) if isinstance(value, (int, float)) else 0.0
 
 
 def _day_month_order(parts: pl.Series) -> str | None:
@@ -232,8 +237,9 @@ def _day_month_order(parts: pl.Series) -> str | None:
     return _order_from_maxima(first, second)
 
 
-def _order_from_maxima(first: int | None, second: int | None) -> str | None:
-    first, second = first or 0, second or 0
+def _order_from_maxima(first: object, second: object) -> str | None:
+    """Day-first when only the first part goes above 12, month-first when only the second."""
+    first, second = _number(first), _number(second)
     if first > 12 and second <= 12:
         return "dmy"
     if second > 12 and first <= 12:
@@ -244,7 +250,7 @@ def _order_from_maxima(first: int | None, second: int | None) -> str | None:
 def _text_date_format(sample: pl.Series, column: str, source: str) -> DateFormat:
     best, best_share = None, 0.0
     for fmt in _TEXT_DATE_FORMATS:
-        share = sample.str.to_date(fmt, strict=False).is_not_null().mean() or 0.0
+        share = _number(sample.str.to_date(fmt, strict=False).is_not_null().mean())
         if share > best_share:
             best, best_share = fmt, share
     if best is None or best_share < 0.5:

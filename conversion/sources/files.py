@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import narwhals as nw
 import polars as pl
 
-from conversion import reading
 from conversion.errors import InputError, n, verb
+from conversion.reading import Table, check_unambiguous, input_error
 from conversion.reading.values import (
     DateFormat,
     date_expr,
@@ -54,7 +54,7 @@ class FileSource:
         frame: pl.LazyFrame,
         name: str = "the contacts table",
         *,
-        table: reading.Table | None = None,
+        table: Table | None = None,
         decimal_comma: bool = False,
     ) -> None:
         self.frame = frame
@@ -65,7 +65,7 @@ class FileSource:
         self.decimal_comma = decimal_comma
 
     @classmethod
-    def of_table(cls, table: reading.Table) -> FileSource:
+    def of_table(cls, table: Table) -> FileSource:
         """The source of a loaded file, named as the analyst knows it."""
         return cls(table.frame, table.name, table=table, decimal_comma=table.delimiter == ";")
 
@@ -75,7 +75,7 @@ class FileSource:
 
     def claim(self, columns: Sequence[str]) -> None:
         if self.table is not None:
-            reading.check_unambiguous(self.table, columns)
+            check_unambiguous(self.table, columns)
 
     def rows(self, d: Definition, *, exact: bool = False) -> Rows:
         formats = self._date_formats(d)
@@ -92,7 +92,7 @@ class FileSource:
             return rows.order_rows(nw.from_native(self.frame), d, self.name)
         column = join.orders_date
         fmt = detect_date_format(self.frame, column, explicit=d.date_format, source=self.name)
-        check = Check(rows.BAD + column, column, "date", fmt)
+        check = Check(f"{rows.BAD}order_date_{column}", column, "date", fmt)
         typed = self.frame.with_columns(
             date_expr(column, fmt).alias(rows.DAY + column),
             unreadable_date_expr(column, fmt).alias(check.name),
@@ -119,19 +119,17 @@ class FileSource:
             raise self._read_error(error, self.table, orders) from None
 
     @staticmethod
-    def _read_error(
-        error: Exception, table: reading.Table, orders: FileSource | None
-    ) -> InputError:
-        message = reading.input_error(error, table)
+    def _read_error(error: Exception, table: Table, orders: FileSource | None) -> InputError:
+        message = input_error(error, table)
         generic = "could not be read completely" in str(message)
         if generic and orders is not None and orders.table is not None:
-            return reading.input_error(error, orders.table)
+            return input_error(error, orders.table)
         return message
 
     # -----------------------------------------------------------------------------------------
 
     def _date_formats(self, d: Definition) -> dict[str, DateFormat]:
-        columns = [*(c for c, _ in d.date_buckets if c in d.segments)]
+        columns: list[str | None] = [c for c, _ in d.date_buckets if c in d.segments]
         columns += [d.contact_date, d.converted_date]
         return {
             column: detect_date_format(self.frame, column, explicit=d.date_format, source=self.name)
@@ -151,11 +149,8 @@ class FileSource:
         exprs: list[pl.Expr] = [pl.col(c) for c in dict.fromkeys(c for c in used if c)]
         checks: list[Check] = []
         for column, fmt in formats.items():
-            exprs += [
-                date_expr(column, fmt).alias(rows.DAY + column),
-                present_expr(column).alias(_PRESENT + column),
-            ]
-            checks.append(Check(rows.BAD + column, column, "date", fmt))
+            exprs.append(date_expr(column, fmt).alias(rows.DAY + column))
+            checks.append(Check(f"{rows.BAD}date_{column}", column, "date", fmt))
             if d.date_bucket(column) == "week":
                 exprs.append(date_expr(column, fmt).dt.truncate("1w").alias(rows.WEEK + column))
         for column in (c for c in d.segments if d.bin_count(c) is not None):
@@ -163,28 +158,18 @@ class FileSource:
                 exprs.append(pl.col(column).cast(pl.Float64).alias(rows.NUMBER + column))
                 continue
             number = pl.col(column).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
-            exprs += [
-                number.alias(rows.NUMBER + column),
-                present_expr(column).alias(_PRESENT + column),
-            ]
-            checks.append(Check(rows.BAD + column, column, "number"))
+            exprs.append(number.alias(rows.NUMBER + column))
+            checks.append(Check(f"{rows.BAD}number_{column}", column, "number"))
         if d.id and d.contact_date and formats[d.contact_date].timed:
             # Only a contact's rows are ordered by the time of day: lags count whole days.
             fmt = formats[d.contact_date]
             exprs.append(seconds_expr(d.contact_date, fmt).alias(CONTACT_SECONDS))
-        parsed = {
-            check.name: rows.DAY + check.column
-            if check.what == "date"
-            else rows.NUMBER + check.column
-            for check in checks
-        }
+        present = list(dict.fromkeys(_PRESENT + check.column for check in checks))
+        exprs += [present_expr(name.removeprefix(_PRESENT)).alias(name) for name in present]
         unreadable = [
-            (pl.col(_PRESENT + check.column) & pl.col(parsed[check.name]).is_null()).alias(
-                check.name
-            )
+            (pl.col(_PRESENT + check.column) & pl.col(_parsed(check)).is_null()).alias(check.name)
             for check in checks
         ]
-        present = [_PRESENT + check.column for check in checks]
         return self.frame.select(exprs).with_columns(unreadable).drop(present), checks
 
     def explain(self, check: Check, d: Definition) -> str:
@@ -214,3 +199,8 @@ class FileSource:
             f"{read_as} ({listed}; rows counted from 1 after the header). Fix or blank those "
             "values, or give the format with --date-format (e.g. %d/%m/%Y %H:%M)."
         )
+
+
+def _parsed(check: Check) -> str:
+    """The typed column a check reads: the day or the number read from ``check.column``."""
+    return (rows.DAY if check.what == "date" else rows.NUMBER) + check.column

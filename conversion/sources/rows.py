@@ -122,9 +122,9 @@ def contact_rows(
         columns.append(flag(d.converted, schema[d.converted], d.customer_values).alias(FLAG))
         columns.append((~text(d.converted).is_null()).alias(_PRESENT))
         flag_checks.append(Check(BAD_FLAG, d.converted, "flag"))
-    for role, column in ((CONTACT_DATE, d.contact_date), (CONVERTED_DATE, d.converted_date)):
-        if column:
-            columns.append(day(column, schema, name).alias(role))
+    for role, dated in ((CONTACT_DATE, d.contact_date), (CONVERTED_DATE, d.converted_date)):
+        if dated:
+            columns.append(day(dated, schema, name).alias(role))
     if d.id and d.contact_date:
         if CONTACT_SECONDS in schema:
             columns.append(nw.col(CONTACT_SECONDS))
