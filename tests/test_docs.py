@@ -122,7 +122,7 @@ def test_ci_helper_prints_the_readme_commands() -> None:
         assert printed == expected
 
 
-def test_ci_runs_the_readme_test_command_and_ruff() -> None:
+def test_ci_runs_the_readme_test_command_ruff_and_mypy() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     code = [line.strip() for line in script.splitlines() if not line.strip().startswith("#")]
     assert "set -euo pipefail" in code
@@ -132,6 +132,7 @@ def test_ci_runs_the_readme_test_command_and_ruff() -> None:
     assert 'bash -c "$test_command"' in code
     assert "ruff check ." in code
     assert "ruff format --check ." in code
+    assert "mypy" in code  # over conversion/ and ui/, as [tool.mypy] in pyproject.toml says
     # The README's test command runs before the linters.
     assert code.index('bash -c "$test_command"') < code.index("ruff check .")
 

@@ -15,22 +15,6 @@ from conversion.reading.samples import DEFAULT_SAMPLE
 from conversion.roles import complete_definition
 from ui.datasets import Dataset, sample_dataset
 
-# Re-exported for ui/views.py, which still reaches them here; they live in ui.results.
-from ui.results import chart_spec, cohorts, cross_tables, usable_tables
-
-__all__ = [
-    "Dataset",
-    "chart_spec",
-    "cohorts",
-    "cross_tables",
-    "dataset",
-    "default_definition",
-    "definition",
-    "set_definition",
-    "usable_tables",
-    "use_dataset",
-]
-
 
 def dataset() -> Dataset:
     """The dataset in use; the default sample until the analyst picks or uploads another."""

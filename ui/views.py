@@ -12,7 +12,8 @@ import streamlit as st
 from conversion.analysis import insights, survival
 from conversion.errors import InputError
 from conversion.presentation import charts, export, report
-from ui import state
+from conversion.sharing import codegen
+from ui import controls, links, results, state
 from ui.text import plain
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from conversion.analysis import stats
     from conversion.counting import Counts
     from conversion.definition import Bands, DateBucket, Definition
+    from ui.datasets import Dataset
 
 SORT_LABELS = {
     "lower_bound": "Interval lower bound (honest ranking)",
@@ -204,8 +206,6 @@ def report_download(
 
 def share_box(counts_table: pl.DataFrame) -> None:
     """A link that reopens this view: the view's settings, plus the counts for uploaded data."""
-    from ui import controls, links
-
     with st.expander("Share this view", icon=":material/share:"):
         try:
             url = links.share_link(controls.safe_bands(), counts_table)
@@ -259,14 +259,14 @@ def control_notes(points: pl.DataFrame, chi: stats.ChiSquare | None) -> None:
     st.caption(note)
 
 
-def why_it_moved(data: state.Dataset, definition: Definition, period: DateBucket) -> None:
+def why_it_moved(data: Dataset, definition: Definition, period: DateBucket) -> None:
     """Split the change in the overall rate between two cohorts into mix and rate effects."""
     columns = [s for s in definition.segments if s != definition.contact_date]
     if not columns:
         st.info("Pick a segment column on the Segments page to split the change by segment.")
         return
     column = st.selectbox("Split by", columns, key="move_by")
-    result = state.cohorts(data, definition.with_changes(segments=(column,)), period)
+    result = results.cohorts(data, definition.with_changes(segments=(column,)), period)
     if result is None:
         return
     cohorts = insights.cohort_dates(insights.mature_cohorts(result[0]))
@@ -346,9 +346,9 @@ def time_tables(km: pl.DataFrame, segment: str | None) -> None:
     )
 
 
-def column_ranking(data: state.Dataset, definition: Definition) -> None:
+def column_ranking(data: Dataset, definition: Definition) -> None:
     """Which columns separate converters from the rest, best first; a click switches to one."""
-    usable = state.usable_tables(data, definition)
+    usable = results.usable_tables(data, definition)
     if usable is None:
         return
     tables, excluded = usable
@@ -394,16 +394,16 @@ def adjusted_rates(described: pl.DataFrame, segments: Sequence[str]) -> pl.DataF
     return adjusted
 
 
-def simpson_check(data: state.Dataset, definition: Definition, a: str, b: str) -> None:
+def simpson_check(data: Dataset, definition: Definition, a: str, b: str) -> None:
     """Does another column reverse the comparison of a and b? (Mantel–Haenszel)"""
     if len(definition.segments) != 1:
         return
     exposure = definition.segments[0]
-    usable = state.usable_tables(data, definition)
+    usable = results.usable_tables(data, definition)
     if usable is None:
         return
     others = tuple(c for c in usable[0] if c != exposure)
-    tables = state.cross_tables(data, definition, exposure, others) if others else {}
+    tables = results.cross_tables(data, definition, exposure, others) if others else {}
     if not tables:
         return
     flips = insights.simpson_flips(tables, exposure, a, b)
@@ -423,11 +423,8 @@ def simpson_check(data: state.Dataset, definition: Definition, a: str, b: str) -
         )
 
 
-def python_box(data: state.Dataset, definition: Definition, sort: str) -> None:
+def python_box(data: Dataset, definition: Definition, sort: str) -> None:
     """'Copy as Python': the notebook code that reproduces this view with the public API."""
-    from conversion.sharing import codegen
-    from ui import controls
-
     file_name, orders_file = "", None
     if data.database is not None:
         pass  # the code opens the same tables through the secrets file
@@ -467,7 +464,7 @@ def chart(
     ``st.vega_lite_chart`` (``key``, ``on_select``, ``width``).
     """
     key = (name, *(_frozen(value) for value in inputs))
-    spec = state.chart_spec(key, lambda: build().to_dict())
+    spec = results.chart_spec(key, lambda: build().to_dict())
     return st.vega_lite_chart(spec=copy.deepcopy(spec), **options)
 
 
