@@ -20,22 +20,21 @@ Examples
 
 from __future__ import annotations
 
-import html
-import math
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
+import narwhals as nw
 import polars as pl
 
 from conversion import counting, reading, sources
 from conversion.analysis import stats
-from conversion.definition import Bands, Definition, OrdersJoin
+from conversion.definition import DATE_BUCKETS, Bands, Definition, OrdersJoin
 from conversion.errors import InputError
-from conversion.presentation import charts, report
+from conversion.presentation import charts, notebook, report
 from conversion.roles import parse_customer_values
 
 if TYPE_CHECKING:
@@ -45,14 +44,16 @@ if TYPE_CHECKING:
 
     from conversion.definition import DateBucket
 
-    TableLike = str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame | pd.DataFrame | pa.Table
-    BandsLike = str | tuple[float, float] | Bands
+    TableLike: TypeAlias = (
+        str | os.PathLike[str] | pl.DataFrame | pl.LazyFrame | pd.DataFrame | pa.Table
+    )
+    BandsLike: TypeAlias = str | tuple[float, float] | Bands
 
 __all__ = ["SegmentRates", "by_segment"]
 
-PERIODS = ("week", "month", "quarter", "year")
+PERIODS = DATE_BUCKETS
 SORT_ORDERS = ("lower_bound", "rate", "contacts", "segment")
-DISPLAY_ROWS = 50
+DISPLAY_ROWS = notebook.DISPLAY_ROWS
 """Rows shown in a notebook's display of the result; ``.table`` always has them all."""
 
 
@@ -204,20 +205,24 @@ def by_segment(
         date_format=date_format,
         bands=_bands(bands),
     )
+    contacts_source: sources.Source
+    orders_source: sources.Source | None
     remote = _remote(data, "the contacts table")
     if remote is not None:
         # A table on an engine: counted where it lives; only the summary comes back.
-        contacts_table = remote
-        orders_table = _remote(orders, "the orders table") if orders is not None else None
-        if orders is not None and orders_table is None:
+        contacts_source = remote
+        orders_source = _remote(orders, "the orders table") if orders is not None else None
+        if orders is not None and orders_source is None:
             raise InputError("With a database or Spark table, the orders must be one too.")
-        counts = sources.count(remote, definition, orders_table)  # type: ignore[arg-type]
     else:
-        contacts_table = _table(data, "the contacts table", sheet=sheet, delimiter=delimiter)
-        orders_table = (
-            _table(orders, "the orders table", sheet=orders_sheet) if orders is not None else None
+        table = _table(data, "the contacts table", sheet=sheet, delimiter=delimiter)
+        contacts_source = sources.of(table)
+        orders_source = (
+            sources.of(_table(orders, "the orders table", sheet=orders_sheet))
+            if orders is not None
+            else None
         )
-        counts = counting.count_tables(contacts_table, definition, orders_table)
+    counts = counting.count(contacts_source, definition, orders_source)
     return SegmentRates(
         table=stats.describe(counts.table, definition.bands, adjust=adjust, sort=sort),
         overall=stats.overall(counts.table),
@@ -226,8 +231,8 @@ def by_segment(
         definition=definition,
         adjust=adjust,
         counts=counts.table,
-        _source=contacts_table,
-        _orders_source=orders_table,
+        _source=contacts_source,
+        _orders_source=orders_source,
     )
 
 
@@ -278,8 +283,8 @@ class SegmentRates:
     definition: Definition
     adjust: stats.AdjustMethod
     counts: pl.DataFrame
-    _source: reading.Table | sources.Remote
-    _orders_source: reading.Table | sources.Remote | None = None
+    _source: sources.Source
+    _orders_source: sources.Source | None = None
 
     @property
     def segments(self) -> tuple[str, ...]:
@@ -360,20 +365,9 @@ class SegmentRates:
         if self.definition.pre_aggregated:
             raise InputError("Trends need one row per contact; pre-aggregated counts have none.")
         cohort_definition = self.definition.with_changes(segments=(by,) if by else ())
-        if isinstance(self._source, sources.Remote):
-            table, _ = sources.cohorts(
-                self._source,
-                cohort_definition,
-                self._orders_source,
-                period=period,  # type: ignore[arg-type]
-            )
-        else:
-            table, _ = counting.cohort_tables(
-                self._source,
-                cohort_definition,
-                self._orders_source,
-                period=period,  # type: ignore[arg-type]
-            )
+        table, _ = counting.cohorts(
+            self._source, cohort_definition, self._orders_source, period=period
+        )
         return report.cohort_rates(table)
 
     def trend_chart(self, period: DateBucket = "month", *, by: str | None = None) -> alt.LayerChart:
@@ -386,58 +380,13 @@ class SegmentRates:
     # --- display ------------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        cells = _display_cells(self.table.head(DISPLAY_ROWS), self.segments)
-        lines = [f"SegmentRates({_overall_line(self.overall)})"]
-        lines += ["  " + " | ".join(row) for row in cells]
-        lines += _more_rows(self.table.height)
-        lines += [f"  Note: {warning}" for warning in self.warnings]
-        return "\n".join(lines)
+        return notebook.as_text(self)
 
     def _repr_html_(self) -> str:
-        escape = _html
-        header, *rows = _display_cells(self.table.head(DISPLAY_ROWS), self.segments)
-        out = [
-            '<div class="conversion-by-segment">',
-            f"<p><strong>Conversion by segment</strong> — "
-            f"{escape(report.label_column(self.segments))}</p>",
-            f"<p>{escape(_overall_line(self.overall))}</p>",
-        ]
-        if chi := _chi_line(self.overall):
-            out.append(f"<p><small>{escape(chi)}</small></p>")
-        out.append("<table>")
-        out.append(
-            "<thead><tr>" + "".join(f"<th>{escape(c)}</th>" for c in header) + "</tr></thead>"
-        )
-        out.append("<tbody>")
-        for row in rows:
-            out.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>")
-        out.append("</tbody></table>")
-        out += [f"<p><small>{escape(line)}</small></p>" for line in _more_rows(self.table.height)]
-        if self.warnings:
-            items = "".join(f"<li>{escape(w)}</li>" for w in self.warnings)
-            out.append(
-                f"<details><summary>How the rows were counted</summary><ul>{items}</ul></details>"
-            )
-        out.append("</div>")
-        return "\n".join(out)
+        return notebook.as_html(self)
 
     def _repr_markdown_(self) -> str:
-        escape = _markdown
-        header, *rows = _display_cells(self.table.head(DISPLAY_ROWS), self.segments)
-        out = [
-            f"**Conversion by segment** — {escape(report.label_column(self.segments))}",
-            "",
-            escape(_overall_line(self.overall)),
-            "",
-        ]
-        if chi := _chi_line(self.overall):
-            out += [escape(chi), ""]
-        out.append("| " + " | ".join(escape(c) for c in header) + " |")
-        out.append("|" + "|".join("---" for _ in header) + "|")
-        out += ["| " + " | ".join(escape(c) for c in row) + " |" for row in rows]
-        out += ["", *(escape(line) for line in _more_rows(self.table.height))]
-        out += [f"- {escape(w)}" for w in self.warnings]
-        return "\n".join(out).rstrip() + "\n"
+        return notebook.as_markdown(self)
 
 
 # --- reading the arguments ------------------------------------------------------------------
@@ -501,7 +450,7 @@ def _bands(bands: BandsLike) -> Bands:
     if isinstance(bands, str):
         return Bands.preset(bands)
     if isinstance(bands, Sequence) and len(bands) == 2:
-        strong, moderate = bands
+        strong, moderate = bands[0], bands[1]
         return Bands.custom(float(strong), float(moderate))
     raise InputError(
         "bands must be a preset name ('default' or 'ecommerce'), thresholds in percent as "
@@ -548,8 +497,6 @@ def _remote(data: object, name: str) -> sources.Remote | None:
         return data
     for module, cls, engine_name in _NATIVE_LAZY:
         if _is_instance(data, module, cls):
-            import narwhals as nw
-
             return sources.Remote(nw.from_native(data), engine_name, name)
     return None
 
@@ -558,83 +505,3 @@ def _is_instance(value: object, module: str, name: str) -> bool:
     """isinstance against a class of an optional library, without importing that library."""
     loaded = sys.modules.get(module)
     return loaded is not None and isinstance(value, getattr(loaded, name))
-
-
-# --- display --------------------------------------------------------------------------------
-
-
-def _display_cells(table: pl.DataFrame, segments: Sequence[str]) -> list[list[str]]:
-    """The header and rows as the app shows them, every cell as text."""
-    shown = report.display_table(table, segments)
-    rows = [list(shown.columns)]
-    for row in shown.iter_rows(named=True):
-        cells = [_text(row[column]) for column in segments]
-        cells += [
-            f"{row['Contacts']:,}",
-            f"{row['Customers']:,}",
-            _percent(row["Rate %"]),
-            f"{_percent(row['CI low %'])} – {_percent(row['CI high %'])}",
-            _text(row["Band"]),
-            "" if _missing(row["vs rest (pp)"]) else f"{row['vs rest (pp)']:+.1f} pp",
-            "" if _missing(row["p (adjusted)"]) else f"{row['p (adjusted)']:.3g}",
-            _text(row["Against the rest"]),
-            _text(row["Low-sample reason"]),
-        ]
-        rows.append(cells)
-    header = [*segments, "Contacts", "Customers", "Rate", "95% CI", "Band", "vs rest"]
-    header += ["p (adjusted)", "Against the rest", "Low-sample reason"]
-    rows[0] = header
-    return rows
-
-
-def _overall_line(overall: stats.Overall) -> str:
-    if not overall.contacts:
-        return "Overall: no contacts counted."
-    return (
-        f"Overall: {overall.customers:,} customers / {overall.contacts:,} contacts = "
-        f"{overall.rate:.1%} (95% CI {overall.ci_low:.1%} – {overall.ci_high:.1%})"
-    )
-
-
-def _chi_line(overall: stats.Overall) -> str | None:
-    chi = overall.chi_square
-    if chi is None:
-        return None
-    caution = "; some expected counts < 5, read with care" if chi.small_expected else ""
-    return (
-        f"Do the segments differ? Chi-square = {chi.statistic:.2f}, df = {chi.df}, "
-        f"p = {chi.p_value:.3g}{caution}. Tests against the rest are exploratory."
-    )
-
-
-def _more_rows(height: int) -> list[str]:
-    if height <= DISPLAY_ROWS:
-        return []
-    return [f"… and {height - DISPLAY_ROWS:,} more rows: see .table for all of them."]
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def _percent(value: float | None) -> str:
-    return "–" if _missing(value) else f"{value:.1f}%"
-
-
-def _text(value: object) -> str:
-    return "" if value is None else " ".join(str(value).split())
-
-
-def _html(text: str) -> str:
-    return html.escape(text, quote=True)
-
-
-# Emphasis, code, links, tables, strike-through and (in notebooks) math; ``<`` and ``&`` are
-# left to html.escape, since notebooks render HTML inside Markdown.
-_MARKDOWN_SPECIAL = "\\`*_[]|~$"
-
-
-def _markdown(text: str) -> str:
-    """Text shown literally in Markdown: special characters backslash-escaped, HTML escaped."""
-    escaped = "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in " ".join(text.split()))
-    return html.escape(escaped, quote=False)

@@ -9,8 +9,6 @@ Bad input prints one line on stderr and exits with status 2.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import sys
 from datetime import date
 from pathlib import Path
@@ -18,16 +16,24 @@ from typing import TYPE_CHECKING, NoReturn
 
 import polars as pl
 
-from conversion import reading, sources
+from conversion import counting, reading, sources
 from conversion.analysis import stats
-from conversion.counting import Counts, count_tables
-from conversion.definition import BAND_PRESETS, Bands, Definition, OrdersJoin
+from conversion.counting import Counts
+from conversion.definition import (
+    BAND_PRESETS,
+    Bands,
+    DateBucket,
+    Definition,
+    OrdersJoin,
+    is_date_bucket,
+)
 from conversion.errors import InputError
 from conversion.presentation.report import export_table
+from conversion.presentation.terminal import to_json, to_text_table
 from conversion.roles import complete_definition, detect_roles, parse_customer_values
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 EXIT_BAD_INPUT = 2
 
@@ -331,9 +337,9 @@ def definition_from_args(args: argparse.Namespace) -> Definition:
         if not value.isdigit() or int(value) < 2:
             raise InputError(f"--bin {column}={value}: the number of bins must be 2 or more.")
         bins.append((column, int(value)))
-    buckets = []
+    buckets: list[tuple[str, DateBucket]] = []
     for column, value in _pairs(args.bucket, "--bucket"):
-        if value not in ("week", "month", "quarter", "year"):
+        if not is_date_bucket(value):
             raise InputError(f"--bucket {column}={value}: use week, month, quarter or year.")
         buckets.append((column, value))
     return Definition(
@@ -350,7 +356,7 @@ def definition_from_args(args: argparse.Namespace) -> Definition:
         customers_column=args.customers_column,
         top_k=args.top,
         bins=tuple(bins),
-        date_buckets=tuple(buckets),  # type: ignore[arg-type]
+        date_buckets=tuple(buckets),
         date_format=args.date_format,
         bands=bands,
     )
@@ -359,18 +365,11 @@ def definition_from_args(args: argparse.Namespace) -> Definition:
 def run_rates(args: argparse.Namespace) -> tuple[Counts, pl.DataFrame, stats.Overall]:
     definition = definition_from_args(args)
     if args.source is not None or args.engine is not None:
-        counts = _count_remote(args, definition)
+        contacts, orders, rows = _remote_sources(args)
     else:
-        if args.contacts is None:
-            raise InputError("Give a contacts file, or --source with --table or --query.")
-        for flag in ("table", "query", "orders_table", "orders_query", "spark_master"):
-            if getattr(args, flag) is not None:
-                option = "--" + flag.replace("_", "-")
-                raise InputError(f"{option} needs --source (a database) or --engine.")
-        contacts = _load(args, args.contacts)
-        orders = reading.load(args.orders) if args.orders else None
-        definition = _with_detected_roles(args, definition, contacts.frame, contacts.name)
-        counts = count_tables(contacts, definition, orders, keep_totals=args.keep_totals)
+        contacts, orders, rows = _file_sources(args)
+    definition = _with_detected_roles(args, definition, rows, contacts.name)
+    counts = counting.count(contacts, definition, orders, keep_totals=args.keep_totals)
     table = stats.describe(
         counts.table, counts.definition.bands, adjust=args.adjust, sort=args.sort
     )
@@ -384,23 +383,49 @@ def _load(args: argparse.Namespace, path: str) -> reading.Table:
 
 
 def _with_detected_roles(
-    args: argparse.Namespace, definition: Definition, frame: pl.LazyFrame, source: str
+    args: argparse.Namespace,
+    definition: Definition,
+    rows: Callable[[], pl.LazyFrame],
+    source: str,
 ) -> Definition:
-    """The definition with the roles the flags leave open detected, each named on stderr."""
+    """The definition with the roles the flags leave open detected, each named on stderr.
+
+    ``rows`` gives the rows detection reads; it is only called when a role is open.
+    """
     if args.no_id and args.id:
         raise InputError("--id and --no-id contradict each other: give one of them.")
     if args.no_detect:
         return definition
     completed, detected = complete_definition(
-        definition, lambda: detect_roles(frame), source=source, id=not args.no_id
+        definition, lambda: detect_roles(rows()), source=source, id=not args.no_id
     )
     for role in detected:
         print(f"conversion: note: {role.note()}", file=sys.stderr)
     return completed
 
 
-def _count_remote(args: argparse.Namespace, definition: Definition) -> Counts:
-    """Count where the data are: a database table or query, or a file read by DuckDB or Spark."""
+def _file_sources(
+    args: argparse.Namespace,
+) -> tuple[sources.Source, sources.Source | None, Callable[[], pl.LazyFrame]]:
+    """The contacts file (and orders file) as sources, and the rows roles are detected on."""
+    if args.contacts is None:
+        raise InputError("Give a contacts file, or --source with --table or --query.")
+    for flag in ("table", "query", "orders_table", "orders_query", "spark_master"):
+        if getattr(args, flag) is not None:
+            option = "--" + flag.replace("_", "-")
+            raise InputError(f"{option} needs --source (a database) or --engine.")
+    contacts = _load(args, args.contacts)
+    orders = reading.load(args.orders) if args.orders else None
+    return sources.of(contacts), sources.of(orders) if orders else None, lambda: contacts.frame
+
+
+def _remote_sources(
+    args: argparse.Namespace,
+) -> tuple[sources.Source, sources.Source | None, Callable[[], pl.LazyFrame]]:
+    """Where the data are: a database table or query, or a file read by DuckDB or Spark.
+
+    Roles are detected on the first rows, as the app does for a database table.
+    """
     if args.source is None:
         if args.contacts is None and args.engine == "spark" and (args.table or args.query):
             address = "spark"  # a table in Spark's catalog, or Spark SQL over files
@@ -420,126 +445,7 @@ def _count_remote(args: argparse.Namespace, definition: Definition) -> Counts:
     orders = None
     if args.orders_table is not None or args.orders_query is not None:
         orders = connection.open(table=args.orders_table, query=args.orders_query)
-    if not args.no_detect:
-        # Roles are detected on the first rows, as the app does for a database table.
-        sample = contacts.sample(sources.DETECTION_ROWS).lazy()
-        definition = _with_detected_roles(args, definition, sample, contacts.name)
-    return sources.count(contacts, definition, orders)
-
-
-def to_json(counts: Counts, table: pl.DataFrame, overall: stats.Overall) -> str:
-    segments = list(counts.definition.segments)
-    rows = export_table(table, segments).to_dicts()
-    chi = overall.chi_square
-    quality = {
-        k: (v.isoformat() if isinstance(v, date) else v) for k, v in vars(counts.quality).items()
-    }
-    document = {
-        "overall": {
-            "contacts": overall.contacts,
-            "customers": overall.customers,
-            "rate_pct": _clean(overall.rate * 100),
-            "ci_low_pct": _clean(overall.ci_low * 100),
-            "ci_high_pct": _clean(overall.ci_high * 100),
-            "band": counts.definition.bands.label(overall.rate)
-            if overall.contacts and not math.isnan(overall.rate)
-            else None,
-            "chi_square": None
-            if chi is None
-            else {
-                "statistic": chi.statistic,
-                "df": chi.df,
-                "p_value": chi.p_value,
-                "small_expected": chi.small_expected,
-            },
-            "segment_columns": segments,
-            "window_days": counts.definition.window_days,
-            "as_of": quality["as_of"],
-            "quality": quality,
-        },
-        "segments": [{k: _clean(v) for k, v in row.items()} for row in rows],
-        "warnings": list(counts.warnings),
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False)
-
-
-def _clean(value: object) -> object:
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def to_text_table(counts: Counts, table: pl.DataFrame, overall: stats.Overall) -> str:
-    """A readable aligned table with the overall line and the warnings below it."""
-    segments = list(counts.definition.segments)
-    headers = [
-        *segments,
-        "contacts",
-        "customers",
-        "rate",
-        "95% CI",
-        "band",
-        "vs rest",
-        "p adj.",
-        "",
-    ]
-    lines = []
-    for row in table.iter_rows(named=True):
-        mark = "*" if row["significant"] else ("low n" if row["low_sample"] else "")
-        lines.append(
-            [
-                *(str(row[c]) for c in segments),
-                f"{row['contacts']:,}",
-                f"{row['customers']:,}",
-                _pct(row["rate"]),
-                f"{_pct(row['ci_low'])} – {_pct(row['ci_high'])}",
-                row["band"] or "",
-                _pp(row["diff"]),
-                "" if row["p_adjusted"] is None else f"{row['p_adjusted']:.3g}",
-                mark,
-            ]
-        )
-    numeric = set(range(len(segments), len(segments) + 3)) | {len(segments) + 5}
-    widths = [
-        max(len(h), *(len(line[i]) for line in lines)) if lines else len(h)
-        for i, h in enumerate(headers)
-    ]
-
-    def render(cells: Sequence[str]) -> str:
-        parts = [
-            c.rjust(w) if i in numeric else c.ljust(w)
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    out = [render(headers), render(["-" * w for w in widths])]
-    out += [render(line) for line in lines]
-    out.append("")
-    out.append(
-        f"Overall: {overall.customers:,} customers / {overall.contacts:,} contacts = "
-        f"{_pct(overall.rate)} (95% CI {_pct(overall.ci_low)} – {_pct(overall.ci_high)})"
-    )
-    chi = overall.chi_square
-    if chi is not None:
-        note = "; some expected counts < 5, read with care" if chi.small_expected else ""
-        out.append(
-            f"Segments differ? chi-square = {chi.statistic:.2f}, df = {chi.df}, "
-            f"p = {chi.p_value:.3g}{note}"
-        )
-    out.append(
-        "* significant against the rest after adjustment (exploratory); 'low n' = too few "
-        "contacts or customers to judge."
-    )
-    out += [f"Note: {w}" for w in counts.warnings]
-    return "\n".join(out) + "\n"
-
-
-def _pct(value: float | None) -> str:
-    return "–" if value is None or math.isnan(value) else f"{value * 100:.1f}%"
-
-
-def _pp(value: float | None) -> str:
-    return "" if value is None or math.isnan(value) else f"{value * 100:+.1f} pp"
+    return contacts, orders, lambda: contacts.sample(sources.DETECTION_ROWS).lazy()
 
 
 def run_roles(args: argparse.Namespace) -> str:
@@ -590,9 +496,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for warning in counts.warnings:
                     print(f"conversion: note: {warning}", file=sys.stderr)
         if getattr(args, "output", None):
-            from conversion.presentation.export import (
-                write_atomically,
-            )  # charts stack: only when writing
+            # The export module loads the chart stack: imported only when writing a file.
+            from conversion.presentation.export import write_atomically
 
             write_atomically(args.output, text)
         else:

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Literal
+from typing import Any, Literal, TypeGuard
 
 from conversion.errors import InputError
 
 DateBucket = Literal["week", "month", "quarter", "year"]
+DATE_BUCKETS: tuple[DateBucket, ...] = ("week", "month", "quarter", "year")
+
+
+def is_date_bucket(value: object) -> TypeGuard[DateBucket]:
+    """True for the name of a date bucket: week, month, quarter or year."""
+    return value in DATE_BUCKETS
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,6 @@ class Definition:
     def date_bucket(self, column: str) -> DateBucket | None:
         return dict(self.date_buckets).get(column)
 
-    def with_changes(self, **changes: object) -> Definition:
+    def with_changes(self, **changes: Any) -> Definition:
         """A copy with some fields changed (the value itself never changes)."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)

@@ -6,6 +6,7 @@ import streamlit as st
 from conversion.analysis import insights, survival
 from conversion.definition import DateBucket
 from conversion.presentation import charts, report
+from conversion.sharing import links
 from ui import controls, results, state, views
 from ui.entry import through_app
 from ui.text import plain
@@ -22,9 +23,7 @@ if definition.pre_aggregated or not definition.contact_date:
     st.stop()
 
 # Weeks are cut on files only; a database counts months and quarters where it lives.
-periods: list[DateBucket] = (
-    ["month", "week", "quarter"] if data.source.supports.weeks else ["month", "quarter"]
-)
+periods: list[DateBucket] = [p for p in links.PERIODS if data.source.supports.weeks or p != "week"]
 if st.session_state.get("period") not in (None, *periods):
     st.session_state["period"] = "month"
 left, right = st.columns([1, 3])

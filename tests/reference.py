@@ -1,4 +1,4 @@
-"""A plain-Python reference for ``conversion.rates.count``: dicts and loops, no polars.
+"""A plain-Python reference for ``conversion.counting.count``: dicts and loops, no polars.
 
 Written from the metric's definition (SPEC.md section 1 and the rules in the test brief), not
 from the engine, so that property tests can compare the two on random tables. Rows are dicts

@@ -296,7 +296,7 @@ def test_table_is_the_engines_table() -> None:
         converted_date="first_purchase_date",
         window_days=90,
     )
-    counts = counting.count_tables(reading.load(NEWSLETTER), definition)
+    counts = counting.count(reading.load(NEWSLETTER), definition)
     result = conversion.by_segment(NEWSLETTER, **NEWSLETTER_ARGS)
     assert_frame_equal(result.table, stats.describe(counts.table, definition.bands))
     assert_frame_equal(result.counts, counts.table)
@@ -412,7 +412,7 @@ def test_pie_chart(newsletter: api.SegmentRates) -> None:
 
 def test_compare_is_the_apps_comparison(newsletter: api.SegmentRates) -> None:
     comparison = newsletter.compare("Referral", "Paid social")
-    counts = counting.count_tables(reading.load(NEWSLETTER), newsletter.definition).table
+    counts = counting.count(reading.load(NEWSLETTER), newsletter.definition).table
     assert comparison == report.compare(counts, ["source"], "Referral", "Paid social")
     assert comparison.a.customers == 105 and comparison.a.contacts == 392
     assert "Referral converts better than Paid social" in comparison.verdict

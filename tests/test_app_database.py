@@ -153,7 +153,7 @@ def test_trends_run_in_the_database_and_say_what_needs_a_file(tmp_path: Path) ->
     assert at.get("segmented_control")[0].options == ["month", "quarter"]
     cohort_table = at.dataframe[0].value
     overall = definition.with_changes(segments=())  # the page's default lines: Overall
-    want, _ = counting.cohort_tables(reading.load(sample.contacts_path), overall, period="month")
+    want, _ = counting.cohorts(reading.load(sample.contacts_path), overall, period="month")
     assert cohort_table["contacts"].tolist() == want["contacts"].to_list()
     assert cohort_table["customers"].tolist() == want["customers"].to_list()
     assert any("works on files only" in i.value for i in at.info)

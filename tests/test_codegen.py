@@ -1,7 +1,7 @@
 """Tests for 'copy as Python': the generated code runs and gives the app's table and chart.
 
 The oracle is what the app's Segments page computes for the same view:
-``stats.describe(counting.count_tables(contacts, definition, orders).table, bands, sort=...)`` and
+``stats.describe(counting.count(contacts, definition, orders).table, bands, sort=...)`` and
 ``charts.bar_chart`` / ``charts.pie_chart`` on that table.
 """
 
@@ -45,7 +45,7 @@ def apps_table(
     contacts: Path, definition: Definition, orders: Path | None = None, sort: str = "lower_bound"
 ) -> tuple[pl.DataFrame, counting.Counts]:
     """The Segments page's table for this view, computed the way the page computes it."""
-    counts = counting.count_tables(
+    counts = counting.count(
         reading.load(contacts), definition, reading.load(orders) if orders is not None else None
     )
     return stats.describe(counts.table, definition.bands, sort=sort), counts  # type: ignore[arg-type]
@@ -163,7 +163,7 @@ def test_pie_and_trend_charts() -> None:
     code = sample_code(sample, chart="trend", period="quarter", by="source")
     assert code.endswith('result.trend_chart("quarter", by="source")\n')
     result, trend = run(code)
-    table, _ = counting.cohort_tables(
+    table, _ = counting.cohorts(
         reading.load(sample.contacts_path), sample.definition, period="quarter"
     )
     expected = charts.trend_chart(
@@ -260,8 +260,9 @@ def test_every_definition_field_survives_the_round_trip(monkeypatch: pytest.Monk
         seen.append(definition)
         raise Stop
 
-    monkeypatch.setattr(api, "_table", lambda *args, **kwargs: None)
-    monkeypatch.setattr(api.rates, "count_tables", capture)
+    empty = reading.Table(pl.LazyFrame(), name="x.csv", format="csv")
+    monkeypatch.setattr(api, "_table", lambda *args, **kwargs: empty)
+    monkeypatch.setattr(api.counting, "count", capture)
     for definition in (everything, aggregated):
         code = codegen.python_code(definition, file_name="path/to/x.csv", orders_file="o.csv")
         with pytest.raises(Stop):

@@ -8,7 +8,7 @@ from typing import Literal
 
 import streamlit as st
 
-from conversion.definition import Bands, Definition, OrdersJoin
+from conversion.definition import DATE_BUCKETS, Bands, Definition, OrdersJoin
 from conversion.errors import InputError
 from conversion.sharing import codegen
 from ui import connection, datasets, results, state, uploads
@@ -272,7 +272,7 @@ def segment_picker(data: Dataset, d: Definition) -> Definition:
         with place:
             if column in data.roles.date_columns:
                 buckets[column] = st.segmented_control(
-                    f"Group '{plain(column)}' by", ["week", "month", "quarter", "year"],
+                    f"Group '{plain(column)}' by", list(DATE_BUCKETS),
                     default=buckets.get(column, "month"), required=True,
                     key=_versioned(f"bucket_{column}"),
                 )  # fmt: skip

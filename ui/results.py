@@ -120,8 +120,7 @@ def cohorts(
 
 def missing_values(data: Dataset, columns: tuple[str, ...]) -> dict[str, int]:
     """Empty values per column of ``columns`` (asked only once a count of the data has worked)."""
-    compute = lambda: data.source.missing_values(columns)  # noqa: E731
-    return _cached("missing", (data.identity, columns), compute)
+    return _cached("missing", (data.identity, columns), lambda: data.source.missing_values(columns))
 
 
 def time_to_convert(data: Dataset, d: Definition) -> tuple[pl.DataFrame, date | None] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -80,10 +81,9 @@ def warnings(messages: Sequence[str]) -> None:
 
 def remember_pick(selection: object, field: str) -> None:
     """Keep a clicked bar's segment for the Compare page."""
-    try:
-        points = selection["selection"]["pick"]  # type: ignore[index]
-    except (KeyError, TypeError):
+    if not isinstance(selection, Mapping):
         return
+    points = (selection.get("selection") or {}).get("pick")
     if points:
         value = points[0].get(field)
         if value is not None and value != st.session_state.get("compare_a"):

@@ -390,8 +390,14 @@ def _check_input(table: pl.DataFrame, segments: Sequence[str]) -> None:
     for name in INPUT_COLUMNS:
         if table[name].null_count():
             raise InputError(f"The {name!r} column has empty cells; every row needs a value.")
-    if table.height and (table["days"].min() < 0 or table["contacts"].min() < 0):  # type: ignore[operator]
+    if table.height and (_has_negative(table["days"]) or _has_negative(table["contacts"])):
         raise InputError(
             "Days to conversion and contact counts cannot be negative; a conversion before the "
             "contact date is a data-quality problem to fix first."
         )
+
+
+def _has_negative(values: pl.Series) -> bool:
+    """True when a numeric column holds a value below zero."""
+    low = values.min()
+    return isinstance(low, (int, float)) and low < 0

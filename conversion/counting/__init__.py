@@ -13,11 +13,6 @@ from conversion.counting.engine import COUNTED, IMMATURE, MISSING, MISSING_ID, N
 from conversion.counting.result import EXCLUSION, OTHER, Counts, Quality, top_k
 from conversion.counting.timing import time_to_convert
 
-# The names of the layout before sources were one seam; kept while the last callers move.
-count_tables = count
-cohort_tables = cohorts
-time_to_convert_tables = time_to_convert
-
 __all__ = [
     "COUNTED",
     "EXCLUSION",
@@ -31,11 +26,8 @@ __all__ = [
     "bucket_end",
     "bucket_start",
     "check_definition",
-    "cohort_tables",
     "cohorts",
     "count",
-    "count_tables",
     "time_to_convert",
-    "time_to_convert_tables",
     "top_k",
 ]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import html
 import io
-import math
 import os
 import re
 import tempfile
@@ -35,7 +34,7 @@ import vl_convert
 import xlsxwriter
 
 from conversion.analysis import stats
-from conversion.presentation import report
+from conversion.presentation import formats, report
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -212,10 +211,11 @@ def method_notes(definition: Definition | None = None, *, as_of: date | None = N
     ]
     if definition is not None:
         b = definition.bands
+        strong = formats.threshold(b.strong, spaced=True)
+        moderate = formats.threshold(b.moderate, spaced=True)
         notes.append(
-            f"Bands ({b.name}): {b.labels[0]} ≥ {_threshold(b.strong)}, {b.labels[1]} "
-            f"{_threshold(b.moderate)} to < {_threshold(b.strong)}, {b.labels[2]} < "
-            f"{_threshold(b.moderate)}."
+            f"Bands ({b.name}): {b.labels[0]} ≥ {strong}, {b.labels[1]} {moderate} to < "
+            f"{strong}, {b.labels[2]} < {moderate}."
         )
         if definition.window_days is None:
             notes.append("No conversion window: every conversion counts, whenever it happened.")
@@ -234,10 +234,6 @@ def _notes_for(counts: Counts | None) -> list[str]:
     if counts is None:
         return method_notes()
     return method_notes(counts.definition, as_of=counts.quality.as_of)
-
-
-def _threshold(fraction: float) -> str:
-    return f"{fraction * 100:.1f}".rstrip("0").rstrip(".") + " %"
 
 
 # --- charts -----------------------------------------------------------------------------------
@@ -393,17 +389,17 @@ def _summary(dataset: str, definition: Definition, counts: Counts) -> str:
     rows = [
         ("Dataset", dataset),
         ("Segment columns", ", ".join(definition.segments)),
-        ("Rows", f"{q.rows:,}"),
-        ("Unique contacts" if definition.id else "Contacts", f"{q.contacts:,}"),
-        ("Counted in the rates", f"{q.counted:,}"),
+        ("Rows", formats.count(q.rows)),
+        ("Unique contacts" if definition.id else "Contacts", formats.count(q.contacts)),
+        ("Counted in the rates", formats.count(q.counted)),
         (
             "Conversion window",
             f"{definition.window_days} days" if definition.window_days is not None else "none",
         ),
-        ("As-of date", q.as_of.isoformat() if q.as_of else "—"),
+        ("As-of date", q.as_of.isoformat() if q.as_of else formats.EM_DASH),
     ]
     if definition.window_days is not None:
-        rows.append(("Left out as immature", f"{q.immature:,}"))
+        rows.append(("Left out as immature", formats.count(q.immature)))
     listing = "".join(f"<dt>{e(label)}</dt><dd>{e(value)}</dd>" for label, value in rows)
     if counts.warnings:
         items = "".join(f"<li>{e(message)}</li>" for message in counts.warnings)
@@ -418,14 +414,15 @@ def _summary(dataset: str, definition: Definition, counts: Counts) -> str:
 
 def _kpi_cards(k: report.Kpis) -> str:
     o = k.overall
+    dash = formats.EM_DASH
     cards = [
         (
             "Overall conversion rate",
-            _percent(o.rate),
-            f"95 % interval {_percent(o.ci_low)} – {_percent(o.ci_high)}",
+            formats.percent(o.rate, missing=dash),
+            f"95 % interval {formats.interval(o.ci_low, o.ci_high, missing=dash)}",
         ),
-        ("Contacts", f"{o.contacts:,}", "counted in the rates"),
-        ("Customers", f"{o.customers:,}", "converted contacts"),
+        ("Contacts", formats.count(o.contacts), "counted in the rates"),
+        ("Customers", formats.count(o.customers), "converted contacts"),
     ]
     if k.best and k.worst:
         for heading, card in (("Best segment", k.best), ("Worst segment", k.worst)):
@@ -433,8 +430,8 @@ def _kpi_cards(k: report.Kpis) -> str:
                 (
                     heading,
                     card.label,
-                    f"{_percent(card.rate)} ({card.customers:,}/{card.contacts:,}); "
-                    f"95 % interval {_percent(card.ci_low)} – {_percent(card.ci_high)}",
+                    f"{formats.rate(card.rate, card.customers, card.contacts, missing=dash)}; "
+                    f"95 % interval {formats.interval(card.ci_low, card.ci_high, missing=dash)}",
                 )
             )
     else:
@@ -494,21 +491,24 @@ def _results(described: pl.DataFrame, segments: Sequence[str]) -> str:
         f'<th{numeric_class if name in numeric else ""} scope="col">{e(name)}</th>'
         for name in headings
     )
-    verdicts = report.display_table(described, segments)["Against the rest"].to_list()
+    dash = formats.EM_DASH
+    verdicts = report.against_the_rest(described)
     body = []
     for row, verdict in zip(described.iter_rows(named=True), verdicts, strict=True):
         cells = [f"<td>{e(str(row[name]))}</td>" for name in segments]
         values = [
-            f"{row['contacts']:,}",
-            f"{row['customers']:,}",
-            _percent(row["rate"]),
-            f"{_percent(row['ci_low'])} – {_percent(row['ci_high'])}",
+            formats.count(row["contacts"]),
+            formats.count(row["customers"]),
+            formats.percent(row["rate"], missing=dash),
+            formats.interval(row["ci_low"], row["ci_high"], missing=dash),
         ]
         cells += [f'<td class="num">{e(value)}</td>' for value in values]
-        cells.append(f"<td>{e(row['band'] or '—')}</td>")
-        cells.append(f'<td class="num">{e(_points(row["diff"]))}</td>')
-        cells.append(f"<td>{e(row['test'] or '—')}</td>")
-        cells.append(f'<td class="num">{e(_p_value(row["p_adjusted"]))}</td>')
+        cells.append(f"<td>{e(formats.label(row['band'], missing=dash))}</td>")
+        diff = formats.points(row["diff"], unit="", missing=dash)
+        cells.append(f'<td class="num">{e(diff)}</td>')
+        cells.append(f"<td>{e(formats.label(row['test'], missing=dash))}</td>")
+        p = formats.p_value(row["p_adjusted"], notation="decimal", missing=dash)
+        cells.append(f'<td class="num">{e(p)}</td>')
         cells.append(f"<td>{e(verdict)}</td>")
         flag = f"yes: {row['low_sample_reason']}" if row["low_sample"] else "no"
         flag_class = ' class="low"' if row["low_sample"] else ""
@@ -524,24 +524,6 @@ def _results(described: pl.DataFrame, segments: Sequence[str]) -> str:
 def _notes(notes: Sequence[str]) -> str:
     items = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
     return f'<section class="method"><h2>Method</h2><ul>{items}</ul></section>'
-
-
-def _missing(value: float | None) -> bool:
-    return value is None or math.isnan(value)
-
-
-def _percent(fraction: float | None) -> str:
-    return "—" if _missing(fraction) else f"{fraction * 100:.1f}%"  # type: ignore[operator]
-
-
-def _points(diff: float | None) -> str:
-    return "—" if _missing(diff) else f"{diff * 100:+.1f}"  # type: ignore[operator]
-
-
-def _p_value(p: float | None) -> str:
-    if _missing(p):
-        return "—"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"  # type: ignore[operator]
 
 
 _CSS = """

@@ -14,7 +14,9 @@ import numpy as np
 import polars as pl
 
 from conversion.analysis import stats
+from conversion.counting import top_k
 from conversion.errors import InputError
+from conversion.presentation import formats
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -89,17 +91,26 @@ def _card(row: dict, name: str) -> SegmentCard:
     )
 
 
-def display_table(described: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
-    """The results table as the app shows it: percentages in percent, readable column names."""
-    significance = (
+def _against_the_rest() -> pl.Expr:
+    """Each segment against the rest in words: higher, lower, no clear difference, too few."""
+    return (
         pl.when(pl.col("low_sample"))
         .then(pl.lit("too few to judge"))
         .when(pl.col("significant"))
         .then(pl.when(pl.col("diff") > 0).then(pl.lit("higher ✓")).otherwise(pl.lit("lower ✓")))
         .when(pl.col("p_adjusted").is_null())
-        .then(pl.lit("—"))
+        .then(pl.lit(formats.EM_DASH))
         .otherwise(pl.lit("no clear difference"))
     )
+
+
+def against_the_rest(described: pl.DataFrame) -> list[str]:
+    """The results table's "Against the rest" column, one verdict per row of ``described``."""
+    return described.select(_against_the_rest()).to_series().to_list()
+
+
+def display_table(described: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
+    """The results table as the app shows it: percentages in percent, readable column names."""
     return described.select(
         *segments,
         pl.col("contacts").alias("Contacts"),
@@ -110,7 +121,7 @@ def display_table(described: pl.DataFrame, segments: Sequence[str]) -> pl.DataFr
         pl.col("band").alias("Band"),
         (pl.col("diff") * 100).alias("vs rest (pp)"),
         pl.col("p_adjusted").alias("p (adjusted)"),
-        significance.alias("Against the rest"),
+        _against_the_rest().alias("Against the rest"),
         pl.col("low_sample_reason").fill_null("").alias("Low-sample reason"),
     )
 
@@ -203,25 +214,25 @@ def comparison_verdict(
     alpha: float = 0.05,
 ) -> str:
     """One or two sentences an analyst can repeat in a meeting."""
-    points = f"{abs(diff) * 100:.1f} percentage points"
-    interval = f"between {low * 100:+.1f} and {high * 100:+.1f} points"
+    points = formats.points(abs(diff), signed=False, unit=" percentage points")
+    interval = f"between {formats.points(low, unit='')} and {formats.points(high, unit='')} points"
+    p = formats.p_value(p_adjusted, digits=2)
     if low_sample:
         return (
-            f"Too few contacts or customers to tell: {a.label} converts at {a.rate:.1%} and "
-            f"{b.label} at {b.rate:.1%}, but the true difference could lie {interval}. "
-            "Collect more data before acting on it."
+            f"Too few contacts or customers to tell: {a.label} converts at "
+            f"{formats.percent(a.rate)} and {b.label} at {formats.percent(b.rate)}, but the true "
+            f"difference could lie {interval}. Collect more data before acting on it."
         )
     if not math.isnan(p_adjusted) and p_adjusted < alpha:
         better, worse = (a, b) if diff > 0 else (b, a)
         return (
             f"{better.label} converts better than {worse.label} by {points} (95 % interval "
-            f"{interval}; adjusted p = {p_adjusted:.2g}). The difference is unlikely to be chance, "
+            f"{interval}; adjusted p = {p}). The difference is unlikely to be chance, "
             "though it shows association, not cause."
         )
     return (
         f"The data cannot tell these two apart: the observed gap of {points} is within what "
-        f"chance produces (adjusted p = {p_adjusted:.2g}); the true difference could lie "
-        f"{interval}."
+        f"chance produces (adjusted p = {p}); the true difference could lie {interval}."
     )
 
 
@@ -252,22 +263,28 @@ def validation_summary(counts: Counts, missing_values: dict[str, int]) -> list[S
     q = counts.quality
     d = counts.definition
     items = [
-        SummaryItem("Rows", f"{q.rows:,}", "Rows in the contacts table."),
+        SummaryItem("Rows", formats.count(q.rows), "Rows in the contacts table."),
         SummaryItem(
             "Unique contacts" if d.id else "Contacts",
-            f"{q.contacts:,}",
+            formats.count(q.contacts),
             f"Distinct values of '{d.id}'." if d.id else "Each row is a contact (no id column).",
         ),
-        SummaryItem("Counted in the rates", f"{q.counted:,}", "Contacts left after exclusions."),
+        SummaryItem(
+            "Counted in the rates", formats.count(q.counted), "Contacts left after exclusions."
+        ),
     ]
     if d.id:
         items.append(
-            SummaryItem("Duplicate id rows", f"{q.duplicate_rows:,}", "Rows repeating an id.")
+            SummaryItem(
+                "Duplicate id rows", formats.count(q.duplicate_rows), "Rows repeating an id."
+            )
         )
-        items.append(SummaryItem("Rows without id", f"{q.missing_ids:,}", "Left out."))
+        items.append(SummaryItem("Rows without id", formats.count(q.missing_ids), "Left out."))
     missing = sum(missing_values.values())
-    worst = ", ".join(f"{c}: {n:,}" for c, n in missing_values.items() if n) or "none"
-    items.append(SummaryItem("Missing values", f"{missing:,}", f"In the chosen columns ({worst})."))
+    worst = ", ".join(f"{c}: {formats.count(n)}" for c, n in missing_values.items() if n) or "none"
+    items.append(
+        SummaryItem("Missing values", formats.count(missing), f"In the chosen columns ({worst}).")
+    )
     items.append(
         SummaryItem(
             "Unreadable values",
@@ -280,7 +297,7 @@ def validation_summary(counts: Counts, missing_values: dict[str, int]) -> list[S
         items.append(
             SummaryItem(
                 "Immature contacts",
-                f"{q.immature:,}",
+                formats.count(q.immature),
                 "Left out: their conversion window is not over by the as-of date.",
             )
         )
@@ -291,28 +308,11 @@ def validation_summary(counts: Counts, missing_values: dict[str, int]) -> list[S
         items.append(
             SummaryItem(
                 "Negative lags",
-                f"{q.negative_lags:,}",
+                formats.count(q.negative_lags),
                 "Conversions dated before the contact date: worth checking.",
             )
         )
     return items
-
-
-def missing_values(frame: pl.LazyFrame, columns: Sequence[str]) -> dict[str, int]:
-    """Empty cells per column (nulls and blank text), in one cheap query."""
-    wanted = list(dict.fromkeys(c for c in columns if c))
-    if not wanted:
-        return {}
-    schema = frame.collect_schema()
-    exprs = []
-    for column in wanted:
-        col = pl.col(column)
-        empty = col.is_null()
-        if schema[column] == pl.String:
-            empty = empty | (col.str.strip_chars() == "")
-        exprs.append(empty.sum().alias(column))
-    row = frame.select(exprs).collect().row(0, named=True)
-    return {column: int(row[column]) for column in wanted}
 
 
 def export_table(table: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
@@ -349,11 +349,9 @@ def limit_segments(
     """
     if table.height <= limit:
         return table, None
-    from conversion.counting import top_k
-
     kept = top_k(table, segments, TOP_WHEN_TOO_MANY)
     return kept, (
-        f"This breakdown has {table.height:,} segments, too many to chart; the "
+        f"This breakdown has {formats.count(table.height)} segments, too many to chart; the "
         f"{TOP_WHEN_TOO_MANY} largest per column are shown and the rest grouped as Other. "
         "Set Top segments to choose another number."
     )

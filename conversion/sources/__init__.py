@@ -55,25 +55,6 @@ def of(data: Any, name: str = "the contacts table") -> Source:
     raise TypeError(f"Cannot count a {kind}: pass a loaded file, a polars frame or a table.")
 
 
-def count(remote: Any, definition: Any, orders: Any = None) -> Any:
-    """The name of the layout before sources were one seam; kept while the last callers move."""
-    from conversion.counting import count as count_any
-
-    return count_any(remote, definition, orders)
-
-
-def cohorts(remote: Any, definition: Any, orders: Any = None, *, period: str = "month") -> Any:
-    """The name of the layout before sources were one seam; kept while the last callers move."""
-    from conversion.counting import cohorts as cohorts_any
-
-    return cohorts_any(remote, definition, orders, period=period)  # type: ignore[arg-type]
-
-
-def missing_values(remote: Source, columns: tuple[str, ...]) -> dict[str, int]:
-    """Empty values per column, counted where the data are."""
-    return remote.missing_values(columns)
-
-
 __all__ = [
     "DETECTION_ROWS",
     "ENGINES",
@@ -87,12 +68,9 @@ __all__ = [
     "Rows",
     "Source",
     "Supports",
-    "cohorts",
     "connect",
-    "count",
     "describe_address",
     "engine_of",
-    "missing_values",
     "of",
     "open_remote",
     "resolve_address",

@@ -194,7 +194,8 @@ def _open_postgres(connection: Connection, table: str | None, query: str | None)
     _need(table, query)
     if query is not None:
         return connection.native.sql(query)
-    schema, _, name = table.rpartition(".")  # type: ignore[union-attr]
+    assert table is not None  # _need: a table or a query
+    schema, _, name = table.rpartition(".")
     return connection.native.table(name, database=schema or None)
 
 

@@ -1,4 +1,4 @@
-"""Tests for conversion.io: every input built in tmp_path, every result checked by value."""
+"""Tests for conversion.reading: every input built in tmp_path, every result checked by value."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for conversion.rates: hand counts, a plain-Python reference and the bundled samples.
+"""Tests for conversion.counting: hand counts, a plain-Python reference and the bundled samples.
 
 Every expected number comes from outside the engine: written out by hand in the test, from the
 README of the samples, or from ``tests/reference.py`` (dicts and loops, no polars).
