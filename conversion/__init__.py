@@ -3,10 +3,12 @@
 The public API, for notebooks and scripts: :func:`by_segment` counts a table and returns a
 :class:`SegmentRates` (the per-segment table, overall figures, warnings and charts);
 :class:`Definition`, :class:`Bands` and :class:`OrdersJoin` describe what is counted, and
-:class:`InputError` is the one exception for bad input. Every other module is the engine behind
-the Streamlit app and the ``conversion`` command: ``io`` loads tables, ``roles`` reads flags and
-dates, ``rates`` counts contacts and customers per segment in one polars lazy query, ``stats``
-adds intervals and tests, ``charts`` builds Altair charts.
+:class:`InputError` is the one exception for bad input. The packages below are the engine behind
+the Streamlit app and the ``conversion`` command, along the data path: ``reading`` loads tables
+and reads their values, ``roles`` suggests which column is which, ``sources`` turns a file or a
+database table into rows, ``counting`` counts contacts and customers per segment in one lazy
+query, ``analysis`` adds intervals, tests and insights, ``presentation`` builds charts, tables
+and exports, and ``sharing`` makes links, snapshots and Python code (see docs/architecture.md).
 
 Examples
 --------

@@ -296,7 +296,9 @@ def date_expr(column: str, fmt: DateFormat) -> pl.Expr:
 def seconds_expr(column: str, fmt: DateFormat) -> pl.Expr:
     """Seconds since midnight of each value's time of day (0 when it has none; null if no value).
 
-    Text is read as ``HH:MM[:SS]`` after the date, with ``AM``/``PM`` understood.
+    Text is read as ``HH:MM[:SS]`` after the date, with ``AM``/``PM`` understood, or with an
+    explicit format that has a time. (Typed datetimes need no reading: see
+    ``conversion.sources.rows.seconds``.)
 
     Examples
     --------
@@ -305,8 +307,8 @@ def seconds_expr(column: str, fmt: DateFormat) -> pl.Expr:
     [960, 74730, 0]
     """
     col = pl.col(column)
-    if fmt.kind == "temporal" or (fmt.kind == "explicit" and _has_time(fmt.format or "")):
-        moment = col if fmt.kind == "temporal" else col.str.to_datetime(fmt.format, strict=False)
+    if fmt.kind == "explicit" and _has_time(fmt.format or ""):
+        moment = col.str.to_datetime(fmt.format, strict=False)
         return (
             moment.dt.hour().cast(pl.Int64) * 3600
             + moment.dt.minute().cast(pl.Int64) * 60

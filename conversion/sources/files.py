@@ -145,14 +145,18 @@ class FileSource:
         the parsed column (the raw-value test of ``explain`` only runs to explain a failure).
         """
         schema = self.frame.collect_schema()
-        used = [*d.segments, d.id, d.converted, d.orders.key if d.orders else None]
+        # Typed dates (a Parquet file's) are read like a database's, by the shared reading.
+        typed = [column for column, fmt in formats.items() if fmt.kind == "temporal"]
+        used = [*d.segments, d.id, d.converted, d.orders.key if d.orders else None, *typed]
         exprs: list[pl.Expr] = [pl.col(c) for c in dict.fromkeys(c for c in used if c)]
         checks: list[Check] = []
         for column, fmt in formats.items():
-            exprs.append(date_expr(column, fmt).alias(rows.DAY + column))
-            checks.append(Check(f"{rows.BAD}date_{column}", column, "date", fmt))
             if d.date_bucket(column) == "week":
                 exprs.append(date_expr(column, fmt).dt.truncate("1w").alias(rows.WEEK + column))
+            if column in typed:
+                continue
+            exprs.append(date_expr(column, fmt).alias(rows.DAY + column))
+            checks.append(Check(f"{rows.BAD}date_{column}", column, "date", fmt))
         for column in (c for c in d.segments if d.bin_count(c) is not None):
             if schema[column].is_numeric():
                 exprs.append(pl.col(column).cast(pl.Float64).alias(rows.NUMBER + column))
@@ -160,7 +164,12 @@ class FileSource:
             number = pl.col(column).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
             exprs.append(number.alias(rows.NUMBER + column))
             checks.append(Check(f"{rows.BAD}number_{column}", column, "number"))
-        if d.id and d.contact_date and formats[d.contact_date].timed:
+        if (
+            d.id
+            and d.contact_date
+            and d.contact_date not in typed
+            and formats[d.contact_date].timed
+        ):
             # Only a contact's rows are ordered by the time of day: lags count whole days.
             fmt = formats[d.contact_date]
             exprs.append(seconds_expr(d.contact_date, fmt).alias(CONTACT_SECONDS))
