@@ -669,6 +669,26 @@ def test_monthly_review_without_segments_or_enough_cohorts() -> None:
     assert "two mature cohorts" in review.sentences[0]
 
 
+def test_monthly_review_when_no_segment_is_in_both_cohorts() -> None:
+    # March: only 'a', 10 of 100; April: only 'b', 20 of 100. Pooled rate 30/200 = 0.15,
+    # se = sqrt(0.15 × 0.85 × (1/100 + 1/100)) = 0.0505, z = 0.10 / 0.0505 = 1.98, p = 0.048.
+    cohorts = pl.DataFrame(
+        {
+            "cohort": [dt.date(2025, 3, 1), dt.date(2025, 4, 1)],
+            "source": ["a", "b"],
+            "contacts": [100, 100],
+            "customers": [10, 20],
+            "immature": [0, 0],
+            "mature": [True, True],
+        }
+    )
+    review = monthly_review(cohorts, "source")
+    assert review.segments.is_empty()
+    assert review.rate_previous == 0.10 and review.rate_latest == 0.20
+    assert review.p_value == pytest.approx(0.0477, abs=5e-4)
+    assert review.sentences[0].startswith("April 2025: 20.0% of 100 contacts converted, up from")
+
+
 def test_monthly_review_no_segment_moved() -> None:
     cohorts = review_cohorts().with_columns(
         pl.when(pl.col("source") == "Ads")

@@ -207,7 +207,8 @@ def _segment_moves(
     ]
     p_values = np.array([p for _, p in results], dtype=float)
     p_adjusted = adjust_pvalues(p_values)
-    thin = low_sample(x0, n0) | low_sample(x1, n1)
+    # As booleans even with no segment in both cohorts (empty arrays keep a float type).
+    thin = np.asarray(low_sample(x0, n0), bool) | np.asarray(low_sample(x1, n1), bool)
     significant = (np.nan_to_num(p_adjusted, nan=1.0) < alpha) & ~thin
     return both.select(
         "segment",
