@@ -32,10 +32,9 @@ import polars as pl
 
 from conversion import counting, reading, sources
 from conversion.analysis import stats
-from conversion.definition import DATE_BUCKETS, Bands, Definition, OrdersJoin
+from conversion.definition import DATE_BUCKETS, Bands, Definition, OrdersJoin, parse_customer_values
 from conversion.errors import InputError
 from conversion.presentation import charts, notebook, report
-from conversion.roles import parse_customer_values
 
 if TYPE_CHECKING:
     import altair as alt

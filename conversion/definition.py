@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any, Literal, TypeGuard
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 from conversion.errors import InputError
 
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 DateBucket = Literal["week", "month", "quarter", "year"]
 DATE_BUCKETS: tuple[DateBucket, ...] = ("week", "month", "quarter", "year")
+# The engines a count can run on besides polars (``conversion.sources`` connects to them).
+ENGINES = ("duckdb", "postgresql", "spark")
+ENGINE_NAMES = {"duckdb": "DuckDB", "postgresql": "PostgreSQL", "spark": "Spark"}
 
 
 def is_date_bucket(value: object) -> TypeGuard[DateBucket]:
@@ -144,3 +150,11 @@ class Definition:
     def with_changes(self, **changes: Any) -> Definition:
         """A copy with some fields changed (the value itself never changes)."""
         return replace(self, **changes)
+
+
+def parse_customer_values(values: Iterable[str]) -> tuple[str, ...]:
+    """Customer values as given on the command line, split on commas and trimmed."""
+    out: list[str] = []
+    for value in values:
+        out.extend(v.strip() for v in str(value).split(",") if v.strip())
+    return tuple(out)

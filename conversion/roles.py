@@ -398,11 +398,3 @@ def _detected_evidence(roles: Roles, source: str, taken: list[DetectedRole]) -> 
         "makes a contact a customer: --converted COL (a yes/no or stage column), "
         "--converted-date COL, or --orders FILE --key COL (in the app: on the Data page)."
     )
-
-
-def parse_customer_values(values: Iterable[str]) -> tuple[str, ...]:
-    """Customer values as given on the command line, split on commas and trimmed."""
-    out: list[str] = []
-    for value in values:
-        out.extend(v.strip() for v in str(value).split(",") if v.strip())
-    return tuple(out)

@@ -23,13 +23,16 @@ LAYERS = (
     ("conversion.analysis",),
     ("conversion.presentation",),
     ("conversion.sharing",),
+    ("conversion.commands",),
     ("conversion.api", "conversion.cli", "conversion.__main__", "conversion"),
 )
 # Imports inside a function that are not about layers: heavy or optional libraries loaded only
 # when used, and the package's lazy re-export of the API.
 LAZY_IMPORTS = {
     ("conversion", "conversion.api"),  # conversion.by_segment without Altair at start-up
-    ("conversion.cli", "conversion.presentation.export"),  # only when --output writes a file
+    # The command line reads its arguments before loading the engine, so --help is instant.
+    ("conversion.cli", "conversion.commands"),
+    ("conversion.commands", "conversion.presentation.export"),  # only when --output writes
 }
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80

@@ -7,9 +7,9 @@ import random
 import polars as pl
 import pytest
 
-from conversion.definition import Definition
+from conversion.definition import Definition, parse_customer_values
 from conversion.errors import InputError
-from conversion.roles import complete_definition, detect_roles, parse_customer_values
+from conversion.roles import complete_definition, detect_roles
 
 # ---------------------------------------------------------------------------------------------
 # detect_roles

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from conversion import reading
+from conversion.definition import ENGINE_NAMES, ENGINES
 from conversion.sources.base import Check, Rows, Source, Supports
 from conversion.sources.connect import (
     FILE_VIEW,
@@ -28,7 +29,7 @@ from conversion.sources.connect import (
     spark_session,
     what,
 )
-from conversion.sources.databases import DETECTION_ROWS, ENGINE_NAMES, ENGINES, Remote
+from conversion.sources.databases import DETECTION_ROWS, Remote
 from conversion.sources.files import FileSource
 
 

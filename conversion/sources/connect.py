@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 
 import narwhals as nw
 
+from conversion.definition import ENGINE_NAMES, ENGINES
 from conversion.errors import InputError
-from conversion.sources.databases import ENGINE_NAMES, ENGINES, Remote
+from conversion.sources.databases import Remote
 
 SECRETS_FILE = Path(".streamlit/secrets.toml")
 FILE_VIEW = "contacts"  # what a --query calls a file opened on DuckDB or Spark

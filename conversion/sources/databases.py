@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
     from conversion.definition import Definition
 
-ENGINES = ("duckdb", "postgresql", "spark")
-ENGINE_NAMES = {"duckdb": "DuckDB", "postgresql": "PostgreSQL", "spark": "Spark"}
 DETECTION_ROWS = 1_000  # first rows of a table read to preview it and detect its roles
 
 
