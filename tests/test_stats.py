@@ -701,3 +701,53 @@ def test_float_series_turns_nan_into_null() -> None:
     assert series.dtype == pl.Float64
     assert series.to_list() == [0.25, None, 1.0]
     assert stats.float_series("rate", [1, 2]).to_list() == [1.0, 2.0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Tail probabilities without scipy at start-up: scipy gives the reference values
+
+
+@pytest.mark.parametrize("df", [*range(1, 40), 99, 100, 199, 200, 501])
+def test_chi_square_survival_matches_scipy(df: int) -> None:
+    from scipy import special
+
+    from conversion.analysis.tails import chi_square_survival
+
+    for statistic in (0.001, 0.1, 0.5, 1, 2, 5, 10, 30, 100, 158.84, 700, 3000):
+        expected = float(special.chdtrc(df, statistic))
+        got = chi_square_survival(df, statistic)
+        if expected > 1e-300:
+            assert got == pytest.approx(expected, rel=1e-11), (df, statistic)
+    assert chi_square_survival(df, 0.0) == 1.0
+
+
+def test_chi_square_survival_refuses_fractional_degrees_of_freedom() -> None:
+    from conversion.analysis.tails import chi_square_survival
+
+    with pytest.raises(ValueError, match="whole number"):
+        chi_square_survival(2.5, 3.0)  # type: ignore[arg-type]
+
+
+def test_two_sided_normal_matches_scipy() -> None:
+    from scipy import special
+
+    from conversion.analysis.tails import two_sided_normal
+
+    z = np.linspace(-37, 37, 1481)
+    np.testing.assert_allclose(two_sided_normal(z), 2 * special.ndtr(-np.abs(z)), rtol=1e-12)
+    assert math.isnan(two_sided_normal(np.array([math.nan]))[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n1=st.integers(1, 400),
+    n2=st.integers(1, 5000),
+    share1=st.floats(0, 1),
+    share2=st.floats(0, 1),
+)
+def test_fisher_matches_scipy_on_random_tables(n1, n2, share1, share2) -> None:
+    from scipy.stats import fisher_exact
+
+    x1, x2 = round(n1 * share1), round(n2 * share2)
+    expected = fisher_exact([[x1, n1 - x1], [x2, n2 - x2]]).pvalue
+    assert stats.fisher_two_sided(x1, n1, x2, n2) == pytest.approx(expected, rel=1e-9, abs=1e-300)
