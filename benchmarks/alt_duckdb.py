@@ -1,6 +1,7 @@
-"""Contender c: the benchmark definition in DuckDB SQL on the same file.
+"""Contender: the benchmark definition in DuckDB SQL on the same file.
 
-    python benchmarks/alt_duckdb.py FILE --output OUT.csv
+    python benchmarks/alt_duckdb.py FILE --output OUT.csv [--segments source,region]
+        [--window-days 90] [--as-of YYYY-MM-DD]
 
 Same definition as ``alt_polars.py``. The CSV is read with the column types given (dates as
 DATE), so DuckDB does not sniff them; the Parquet file carries its own types. Ties on the
@@ -9,10 +10,8 @@ earliest contact date go to the first line of the file (the row number of the sc
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import duckdb
+from contender_args import parser
 
 COLUMNS = (
     "{'contact_id': 'VARCHAR', 'source': 'VARCHAR', 'region': 'VARCHAR', "
@@ -25,46 +24,54 @@ WITH rows AS (
 ),
 people AS (
     SELECT
-        arg_min_null(source, (contact_date, line)) AS source,
-        arg_min_null(region, (contact_date, line)) AS region,
-        arg_min_null(device, (contact_date, line)) AS device,
+        {earliest},
         min(contact_date) AS contact_date,
         min(converted_date) AS converted_date
     FROM rows
     GROUP BY contact_id
 ),
 as_of AS (
-    SELECT greatest(max(contact_date), max(converted_date)) AS as_of FROM people
+    {as_of}
 )
 SELECT
-    coalesce(source, '(missing)') AS source,
-    coalesce(region, '(missing)') AS region,
-    coalesce(device, '(missing)') AS device,
+    {missing},
     count(*) AS contacts,
     count(*) FILTER (
-        WHERE converted_date - contact_date BETWEEN 0 AND {window}
+        WHERE converted_date - contact_date BETWEEN 0 AND $window_days
     ) AS customers
 FROM people, as_of
-WHERE contact_date <= as_of.as_of - {window}
+WHERE contact_date <= as_of.as_of - $window_days
 GROUP BY ALL
-ORDER BY source, region, device
+ORDER BY ALL
 """
+FIXED_AS_OF = "SELECT $as_of::DATE AS as_of"
+LATEST_AS_OF = "SELECT greatest(max(contact_date), max(converted_date)) AS as_of FROM people"
+
+
+def quoted(text: str, quote: str) -> str:
+    return quote + text.replace(quote, quote * 2) + quote
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="DuckDB contender")
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--output", type=Path, required=True)
-    parser.add_argument("--window-days", type=int, default=90)
-    args = parser.parse_args()
-    path = str(args.file).replace("'", "''")
+    args = parser("DuckDB contender", as_of_required=False).parse_args()
+    path = quoted(str(args.file), "'")
     if args.file.suffix == ".parquet":
-        scan = f"read_parquet('{path}')"
+        scan = f"read_parquet({path})"
     else:
-        scan = f"read_csv('{path}', header = true, columns = {COLUMNS})"
-    sql = SQL.format(scan=scan, window=int(args.window_days))
-    out = str(args.output).replace("'", "''")
-    duckdb.sql(f"COPY ({sql}) TO '{out}' (HEADER, DELIMITER ',')")
+        scan = f"read_csv({path}, header = true, columns = {COLUMNS})"
+    columns = [quoted(column, '"') for column in args.segments]
+    sql = SQL.format(
+        scan=scan,
+        earliest=",\n        ".join(
+            f"arg_min_null({c}, (contact_date, line)) AS {c}" for c in columns
+        ),
+        as_of=FIXED_AS_OF if args.as_of else LATEST_AS_OF,
+        missing=",\n    ".join(f"coalesce({c}, '(missing)') AS {c}" for c in columns),
+    )
+    params = {"window_days": args.window_days}
+    if args.as_of:
+        params["as_of"] = args.as_of
+    duckdb.sql(sql, params=params).write_csv(str(args.output))
     return 0
 
 

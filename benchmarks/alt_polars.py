@@ -1,65 +1,64 @@
-"""Contender b: the benchmark definition as a hand-written polars lazy query.
+"""Contender: the benchmark definition as a hand-written polars lazy query.
 
-    python benchmarks/alt_polars.py FILE --output OUT.csv
+    python benchmarks/alt_polars.py FILE --output OUT.csv [--segments source,region]
+        [--window-days 90] [--as-of YYYY-MM-DD] [--engine in-memory|streaming]
 
-Segments source x region x device; one contact per ``contact_id`` (segment values from its
-earliest row by contact date, ties to the first line; contact date = min, converted date =
-min); as-of = the latest contact or converted date; contacts with contact date > as-of - 90
-days left out; customer iff 0 <= converted - contact <= 90 days. Writes source, region,
-device, contacts, customers (empty segment values as ``(missing)``), sorted.
+One contact per ``contact_id`` (segment values from its earliest row by contact date, ties to
+the first line; contact date = min, converted date = min); as-of = ``--as-of``, or else the
+latest contact or converted date; contacts with contact date > as-of - window left out;
+customer iff 0 <= converted - contact <= window days. Writes the segment columns (empty
+values as ``(missing)``), contacts, customers, sorted. Exact on any data, repeated rows or not.
 """
 
 from __future__ import annotations
 
-import argparse
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
+from contender_args import parser
 
-SEGMENTS = ["source", "region", "device"]
 MISSING = "(missing)"
+SCHEMA = {
+    "contact_id": pl.String,
+    "source": pl.String,
+    "region": pl.String,
+    "device": pl.String,
+    "contact_date": pl.Date,
+    "converted_date": pl.Date,
+}
 
 
-def query(path: Path, window: int) -> pl.LazyFrame:
-    if path.suffix == ".parquet":
-        rows = pl.scan_parquet(path)
-    else:
-        rows = pl.scan_csv(
-            path,
-            schema={
-                "contact_id": pl.String,
-                "source": pl.String,
-                "region": pl.String,
-                "device": pl.String,
-                "contact_date": pl.Date,
-                "converted_date": pl.Date,
-            },
-        )
+def query(
+    path: Path, segments: list[str], window: int, as_of: dt.date | None = None
+) -> pl.LazyFrame:
+    parquet = path.suffix == ".parquet"
+    rows = pl.scan_parquet(path) if parquet else pl.scan_csv(path, schema=SCHEMA)
     contact, converted = pl.col("contact_date"), pl.col("converted_date")
     first = contact.arg_min()  # first row with the earliest contact date
     people = rows.group_by("contact_id").agg(
-        *(pl.col(c).get(first) for c in SEGMENTS), contact.min(), converted.min()
+        *(pl.col(c).get(first) for c in segments), contact.min(), converted.min()
     )
-    as_of = pl.max_horizontal(contact.max(), converted.max())
+    latest = pl.max_horizontal(contact.max(), converted.max())
+    mature_until = (pl.lit(as_of) if as_of else latest) - pl.duration(days=window)
     lag = (converted - contact).dt.total_days()
     return (
-        people.filter(contact <= as_of - pl.duration(days=window))
-        .group_by(pl.col(SEGMENTS).fill_null(MISSING))
+        people.filter(contact <= mature_until)
+        .group_by(pl.col(segments).fill_null(MISSING))
         .agg(
             pl.len().alias("contacts"),
             lag.is_between(0, window).sum().alias("customers"),
         )
-        .sort(SEGMENTS)
+        .sort(segments)
     )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="hand-written polars contender")
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--output", type=Path, required=True)
-    parser.add_argument("--window-days", type=int, default=90)
-    args = parser.parse_args()
-    query(args.file, args.window_days).collect().write_csv(args.output)
+    arguments = parser("hand-written polars contender", as_of_required=False)
+    arguments.add_argument("--engine", choices=["in-memory", "streaming"], default="in-memory")
+    args = arguments.parse_args()
+    table = query(args.file, args.segments, args.window_days, args.as_of)
+    table.collect(engine=args.engine).write_csv(args.output)
     return 0
 
 

@@ -1,12 +1,16 @@
 """Generate a seeded synthetic contacts table for the benchmarks.
 
     python benchmarks/generate.py --rows 1000000 --seed 7 --out benchmarks/data/1000000
+    python benchmarks/generate.py --rows 1000000 --repeat-rows --out benchmarks/data/1000000-repeat
 
 writes ``contacts.csv`` and ``contacts.parquet`` (the same rows) into ``--out``:
 
 - ``contact_id``: string ids (``C`` + 9 digits, not in file order); about 2 % of the rows
   repeat an id seen earlier in the file (the same person twice, on a later line), with a
   contact date 1-120 days before or after the first row and sometimes another source;
+  with ``--repeat-rows`` each of those lines is instead an exact copy of the id's first line
+  (same source, region, device, contact and converted dates, empty values included), so a
+  query that counts distinct ids per segment over the rows is exact;
 - ``source`` (8 values, skewed), ``region`` (25, Zipf-like), ``device`` (3): each about
   1.5 % empty;
 - ``contact_date``: ISO ``YYYY-MM-DD`` over two years (2023-01-01 to 2024-12-30, growing);
@@ -107,8 +111,13 @@ def _labels(codes: np.ndarray, labels: list[str]) -> pl.Series:
     )
 
 
-def generate(rows: int, seed: int) -> pl.DataFrame:
-    """The contacts table, ``rows`` rows, reproducible for a given ``seed``."""
+def generate(rows: int, seed: int, *, repeat_rows: bool = False) -> pl.DataFrame:
+    """The contacts table, ``rows`` rows, reproducible for a given ``seed``.
+
+    With ``repeat_rows`` the repeated lines copy their id's first line exactly; every other
+    line is the same as without it (the random draws do not change, so the default output
+    for a seed stays what it always was).
+    """
     rng = np.random.default_rng(seed)
     duplicates = round(rows * DUPLICATE_SHARE) if rows >= 50 else 0
     people = rows - duplicates
@@ -168,6 +177,13 @@ def generate(rows: int, seed: int) -> pl.DataFrame:
     device_all = _with_nulls(rng, rows_of(device, device[first]))
     contact_all = rows_of(contact_day, dup_day)
     converted_all = rows_of(converted_day, dup_converted_day)
+    if repeat_rows:
+        # Overwrite after all draws (nulls included) so the other lines keep their values.
+        line = np.empty(rows, dtype=np.int64)
+        line[order] = np.arange(rows)  # file line of each person's row, then each duplicate's
+        copy_to, copy_from = line[people:], line[first]
+        for column in (source_all, region_all, device_all, contact_all, converted_all):
+            column[copy_to] = column[copy_from]
 
     # Ids: a bijection of the person number, so ids are unique and not in file order.
     modulus = 1_000_000_007  # prime > any row count used here
@@ -207,9 +223,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=lambda s: int(float(s)), default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data" / "1000000")
+    parser.add_argument(
+        "--repeat-rows",
+        action="store_true",
+        help="repeated ids copy their first line exactly (no other date, no other source)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    frame = generate(args.rows, args.seed)
+    frame = generate(args.rows, args.seed, repeat_rows=args.repeat_rows)
     made = time.perf_counter()
     csv_path, parquet_path = write(frame, args.out)
     done = time.perf_counter()
