@@ -83,7 +83,13 @@ class FileSource:
             formats = {column: fmt.general() for column, fmt in formats.items()}
         typed, checks = self._typed(d, formats)
         fast = any(fmt.separator is not None for fmt in formats.values())
-        return rows.contact_rows(nw.from_native(typed), d, self.name, checks, fast=fast)
+        read = rows.contact_rows(nw.from_native(typed), d, self.name, checks, fast=fast)
+        if self.table is None or self.table.format != "csv":
+            return read
+        # The engine reads the rows twice (the segment combinations, then every contact): a
+        # text file is parsed once and the rows kept for the second reading. A columnar file
+        # is cheaper to read again than to keep.
+        return Rows(nw.from_native(nw.to_native(read.frame).cache()), read.checks, read.fast)
 
     def order_rows(self, d: Definition) -> Rows:
         join = d.orders
