@@ -213,11 +213,8 @@ def _count_pre_aggregated(contacts: Source, d: Definition, *, keep_totals: bool)
     table = aggregated.summed(rows, list(d.segments))
     if d.top_k is not None:
         table = top_k(table, d.segments, d.top_k)
-    quality = Quality(
-        rows=read,
-        contacts=int(table["contacts"].sum()),
-        counted=int(table["contacts"].sum()),
-    )
+    contacts_total = int(table["contacts"].sum())
+    quality = Quality(rows=read, contacts=contacts_total, counted=contacts_total)
     warnings = list(notes)
     if d.window_days is not None:
         warnings.append(

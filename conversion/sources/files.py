@@ -63,6 +63,9 @@ class FileSource:
         self.notes: tuple[str, ...] = table.notes if table is not None else ()
         # Pre-aggregated counts: 1.234 is a thousand and more (a ;-separated file's numbers).
         self.decimal_comma = decimal_comma
+        # How each date column is written, once per set of columns and explicit format: the
+        # exact second reading of a count reuses what the first one sampled.
+        self._formats: dict[tuple[tuple[str, ...], str | None], dict[str, DateFormat]] = {}
 
     @classmethod
     def of_table(cls, table: Table) -> FileSource:
@@ -137,10 +140,16 @@ class FileSource:
     def _date_formats(self, d: Definition) -> dict[str, DateFormat]:
         columns: list[str | None] = [c for c, _ in d.date_buckets if c in d.segments]
         columns += [d.contact_date, d.converted_date]
-        return {
-            column: detect_date_format(self.frame, column, explicit=d.date_format, source=self.name)
-            for column in dict.fromkeys(c for c in columns if c)
-        }
+        wanted = tuple(dict.fromkeys(c for c in columns if c))
+        key = (wanted, d.date_format)
+        if key not in self._formats:
+            self._formats[key] = {
+                column: detect_date_format(
+                    self.frame, column, explicit=d.date_format, source=self.name
+                )
+                for column in wanted
+            }
+        return self._formats[key]
 
     def _typed(
         self, d: Definition, formats: dict[str, DateFormat]
