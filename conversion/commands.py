@@ -17,6 +17,7 @@ import polars as pl
 from conversion import counting, reading, sources
 from conversion.analysis import stats
 from conversion.errors import InputError
+from conversion.presentation.output import write_atomically
 from conversion.presentation.report import export_table
 from conversion.presentation.terminal import to_json, to_text_table
 from conversion.roles import complete_definition, detect_roles
@@ -53,9 +54,7 @@ def run(args: argparse.Namespace, definition: Definition | None) -> str:
 
 
 def write(path: str, text: str) -> None:
-    """Write the output to a file atomically (the export module loads the chart stack)."""
-    from conversion.presentation.export import write_atomically
-
+    """Write the output to a file atomically."""
     write_atomically(path, text)
 
 

@@ -32,7 +32,6 @@ LAZY_IMPORTS = {
     ("conversion", "conversion.api"),  # conversion.by_segment without Altair at start-up
     # The command line reads its arguments before loading the engine, so --help is instant.
     ("conversion.cli", "conversion.commands"),
-    ("conversion.commands", "conversion.presentation.export"),  # only when --output writes
 }
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80

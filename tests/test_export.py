@@ -18,7 +18,7 @@ import pytest
 from conversion.analysis import stats
 from conversion.counting import Counts, Quality
 from conversion.definition import Bands, Definition
-from conversion.presentation import charts, export, report
+from conversion.presentation import charts, export, output, report
 
 SEGMENTS = ["source"]
 HAND_COUNTS = {"Organic": (120, 800), "Paid": (45, 500), "Referral": (30, 120)}
@@ -193,7 +193,7 @@ def test_remote_data_is_refused_and_nothing_is_written(tmp_path):
     remote = alt.Chart(alt.UrlData("https://example.invalid/data.csv")).mark_bar().encode(x="a:Q")
     target = tmp_path / "chart.png"
     with pytest.raises(export.ExportError, match="not allowed"):
-        export.write_atomically(target, export.chart_png(remote))
+        output.write_atomically(target, export.chart_png(remote))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -204,16 +204,16 @@ def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path, mon
     def broken_replace(source, destination):
         raise OSError("disk full")
 
-    monkeypatch.setattr(export.os, "replace", broken_replace)
+    monkeypatch.setattr(output.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
-        export.write_atomically(target, b"new")
+        output.write_atomically(target, b"new")
     assert target.read_text() == "old"
     assert [path.name for path in tmp_path.iterdir()] == ["table.csv"]
 
 
 def test_write_atomically_writes_text_as_utf8(tmp_path):
     target = tmp_path / "report.html"
-    export.write_atomically(target, "≥ 20 %")
+    output.write_atomically(target, "≥ 20 %")
     assert target.read_bytes() == "≥ 20 %".encode()
 
 

@@ -42,7 +42,7 @@ from conversion import counting, reading, sources
 from conversion.analysis import stats
 from conversion.definition import Definition
 from conversion.errors import InputError
-from conversion.presentation import export
+from conversion.presentation import export, output
 from conversion.reading.samples import SAMPLES
 from conversion.sharing import links, snapshot
 
@@ -564,9 +564,9 @@ def exported_files(
     folder.mkdir()
     segments = list(definition.segments)
     described = stats.describe(counts.table, definition.bands)
-    export.write_atomically(folder / "table.csv", export.table_csv(described, segments))
+    output.write_atomically(folder / "table.csv", export.table_csv(described, segments))
     xlsx = export.table_xlsx(described, segments, title=name, counts=counts)
-    export.write_atomically(folder / "table.xlsx", xlsx)
+    output.write_atomically(folder / "table.xlsx", xlsx)
     assert sorted(p.name for p in folder.iterdir()) == ["table.csv", "table.xlsx"]
 
 
@@ -580,10 +580,10 @@ def test_a_failing_export_leaves_the_old_file_and_no_partial_one(tmp_path, monke
     # 1. The content cannot be made: a chart that would need the network.
     remote = alt.Chart("https://example.invalid/data.csv").mark_bar().encode(x="a:N", y="b:Q")
     with pytest.raises(export.ExportError):
-        export.write_atomically(target, export.chart_svg(remote))
+        output.write_atomically(target, export.chart_svg(remote))
     # 2. The content is not bytes or text: the write itself fails.
     with pytest.raises(TypeError):
-        export.write_atomically(target, 12345)  # type: ignore[arg-type]
+        output.write_atomically(target, 12345)  # type: ignore[arg-type]
     # 3. The disk fills up halfway through the write.
     real_fdopen = os.fdopen
 
@@ -601,20 +601,20 @@ def test_a_failing_export_leaves_the_old_file_and_no_partial_one(tmp_path, monke
             self.stream.write(data[: len(data) // 2])
             raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export.os, "fdopen", lambda fd, mode: HalfWritten(real_fdopen(fd, mode)))
+    monkeypatch.setattr(output.os, "fdopen", lambda fd, mode: HalfWritten(real_fdopen(fd, mode)))
     with pytest.raises(OSError, match="No space"):
-        export.write_atomically(target, b"x" * 10_000)
+        output.write_atomically(target, b"x" * 10_000)
     monkeypatch.undo()
     # 4. The rename fails (another process holds the file).
-    monkeypatch.setattr(export.os, "replace", _refuse_rename)
+    monkeypatch.setattr(output.os, "replace", _refuse_rename)
     with pytest.raises(PermissionError):
-        export.write_atomically(target, b"new content\n")
+        output.write_atomically(target, b"new content\n")
     monkeypatch.undo()
 
     assert target.read_bytes() == b"the previous, complete export\n"
     assert leftovers() == ["table.csv"]
     # And a write that succeeds replaces the file whole.
-    export.write_atomically(target, "new, complete export\n")
+    output.write_atomically(target, "new, complete export\n")
     assert target.read_text(encoding="utf-8") == "new, complete export\n"
     assert leftovers() == ["table.csv"]
 

@@ -2,8 +2,8 @@
 
 Every function returns ``bytes`` or ``str`` and writes nothing: a conversion that fails raises
 before any byte reaches a file. Callers that save the result should write it atomically (a
-temporary file in the target folder, then a rename), which :func:`write_atomically` does, so a
-failure never leaves half a file behind.
+temporary file in the target folder, then a rename), as ``output.write_atomically`` does, so
+a failure never leaves half a file behind.
 
 Nothing here needs the network: charts are drawn by vl-convert with remote data refused, and the
 HTML report carries its styles and charts inline.
@@ -16,15 +16,11 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import html
 import io
-import os
 import re
-import tempfile
 import unicodedata
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import altair as alt
@@ -98,34 +94,6 @@ def safe_file_name(name: str, suffix: str) -> str:
     if cleaned.upper() in _RESERVED_STEMS:
         cleaned = f"{FALLBACK_STEM}_{cleaned}"
     return f"{cleaned or FALLBACK_STEM}{suffix}"
-
-
-def write_atomically(path: str | Path, content: bytes | str) -> None:
-    """Write ``content`` to ``path`` all at once: the old file stays until the new one is whole.
-
-    Text is written as UTF-8. The bytes go to a temporary file beside ``path`` that is renamed
-    over it only after a complete write; on any error the temporary file is removed.
-    """
-    target = Path(path)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        # mkstemp makes the file private; give it the mode a plain write would have had.
-        mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~_umask()
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 # --- the results table ------------------------------------------------------------------------
