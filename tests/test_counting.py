@@ -767,6 +767,29 @@ def test_unreadable_dates_are_refused_with_row_numbers_and_examples():
     assert "--date-format" in message
 
 
+def test_dates_with_spaces_around_and_values_of_spaces_are_read_not_refused():
+    # The fast reading takes the first ten characters as they are; these values send the
+    # count to the general reading, which trims them: same counts as clean dates, no error.
+    contacts = frame(
+        {
+            "s": ["x", "x", "y", "y", "y"],
+            "signed": [" 2025-01-01", "2025-01-02 ", "2025-01-03", "   ", "2025-01-05"],
+            "bought": ["2025-01-10", "", "  2025-01-04", None, " "],
+        }
+    )
+    definition = Definition(
+        segments=("s",),
+        contact_date="signed",
+        converted_date="bought",
+        window_days=30,
+        as_of=date(2025, 6, 1),
+    )
+    table = count(contacts, definition).table.sort("s")
+    # x: two dated contacts, one converted 9 days after; y: two dated contacts (one converted
+    # a day after), and one with only spaces for a date, left out as having no contact date.
+    assert table.select("s", "contacts", "customers").rows() == [("x", 2, 1), ("y", 2, 1)]
+
+
 def test_a_column_that_is_not_dates_is_refused():
     contacts = frame({"s": ["x", "x"], "signed": ["soon", "later"], "bought": [None, None]})
     definition = Definition(segments=("s",), contact_date="signed", converted_date="bought")

@@ -275,11 +275,14 @@ def date_expr(column: str, fmt: DateFormat) -> pl.Expr:
     col = pl.col(column)
     if fmt.kind == "temporal":
         return col.cast(pl.Date)
-    text = col.cast(pl.String).str.strip_chars()
     if fmt.kind == "numeric" and fmt.separator is not None:
-        # Ten-character dates with one separator: read the first ten characters exactly.
+        # Ten-character dates with one separator: read the first ten characters exactly, as
+        # they are. A value this misses (a space before it, say) reads as unreadable here and
+        # the count is read again the general way (``DateFormat.general``) before any value is
+        # called unreadable, so skipping the trim costs nothing in correctness.
         pattern = (fmt.format or "").replace("-", fmt.separator)
-        return text.str.slice(0, 10).str.to_date(pattern, strict=False)
+        return col.cast(pl.String).str.slice(0, 10).str.to_date(pattern, strict=False)
+    text = col.cast(pl.String).str.strip_chars()
     if fmt.kind == "numeric":
         # Keep the date part only and unify separators, so one format covers 26/02/2018 19:58,
         # 26-02-2018 and 26.02.2018.
@@ -358,6 +361,16 @@ def count_expr(text: pl.Expr, *, decimal_comma: bool = False) -> pl.Expr:
 def present_expr(column: str) -> pl.Expr:
     """True where ``column`` holds a non-empty value."""
     return pl.col(column).cast(pl.String).str.strip_chars().fill_null("") != ""
+
+
+def maybe_present_expr(column: str) -> pl.Expr:
+    """True where ``column`` holds anything but null or "": ``present_expr`` without the trim.
+
+    The fast reading's check: it also marks values of spaces only, which sends the count to
+    the general reading, where ``present_expr`` decides.
+    """
+    value = pl.col(column).cast(pl.String)
+    return value.is_not_null() & (value != "")
 
 
 def unreadable_date_expr(column: str, fmt: DateFormat) -> pl.Expr:

@@ -20,6 +20,7 @@ from conversion.reading.values import (
     DateFormat,
     date_expr,
     detect_date_format,
+    maybe_present_expr,
     present_expr,
     seconds_expr,
     unreadable_date_expr,
@@ -188,13 +189,13 @@ class FileSource:
             # Only a contact's rows are ordered by the time of day: lags count whole days.
             fmt = formats[d.contact_date]
             exprs.append(seconds_expr(d.contact_date, fmt).alias(CONTACT_SECONDS))
-        present = list(dict.fromkeys(_PRESENT + check.column for check in checks))
-        exprs += [present_expr(name.removeprefix(_PRESENT)).alias(name) for name in present]
+        present = _present(checks)
         unreadable = [
             (pl.col(_PRESENT + check.column) & pl.col(_parsed(check)).is_null()).alias(check.name)
             for check in checks
         ]
-        return self.frame.select(exprs).with_columns(unreadable).drop(present), checks
+        typed_frame = self.frame.select(*exprs, *present).with_columns(unreadable)
+        return typed_frame.drop(dict.fromkeys(_PRESENT + c.column for c in checks)), checks
 
     def explain(self, check: Check, d: Definition) -> str:
         """Say which values could not be read, with counts or row numbers, and what to do."""
@@ -223,6 +224,22 @@ class FileSource:
             f"{read_as} ({listed}; rows counted from 1 after the header). Fix or blank those "
             "values, or give the format with --date-format (e.g. %d/%m/%Y %H:%M)."
         )
+
+
+def _present(checks: Sequence[Check]) -> list[pl.Expr]:
+    """Whether each checked column has a value, as ``_PRESENT + column``.
+
+    A fast reading's check skips the trim, so it may call a value of spaces unreadable: the
+    count is then read again the general way, where the trimmed test decides.
+    """
+    fast = {c.column for c in checks if c.format is not None and c.format.separator}
+    slow = {c.column for c in checks} - fast
+    return [
+        (present_expr(column) if column in slow else maybe_present_expr(column)).alias(
+            _PRESENT + column
+        )
+        for column in dict.fromkeys(check.column for check in checks)
+    ]
 
 
 def _parsed(check: Check) -> str:
