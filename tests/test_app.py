@@ -73,7 +73,7 @@ def test_starts_on_the_default_sample_with_kpis_and_charts():
     # Newsletter sample with a 90-day window: contacts counted and the overall rate are shown.
     contacts = int(metric(at, "Contacts").replace(",", ""))
     customers = int(metric(at, "Customers").replace(",", ""))
-    assert metric(at, "Overall conversion rate") == f"{customers / contacts:.1%}"
+    assert metric(at, "Overall rate") == f"{customers / contacts:.1%}"
     charts = at.get("vega_lite_chart")
     assert len(charts) >= 2  # bar chart and pie chart
     table = at.dataframe[0].value
@@ -103,7 +103,7 @@ def test_upload_of_a_crm_export_gives_hand_counted_rates():
     at.switch_page("pages/segments.py").run()
     assert not at.exception and not at.error
     assert at.session_state["dataset"].name == "crm.csv"
-    assert metric(at, "Overall conversion rate") == "20.0%"
+    assert metric(at, "Overall rate") == "20.0%"
     assert metric(at, "Contacts") == "125"
     table = at.dataframe[0].value.set_index("Lead Source")
     assert table.loc["Webinar", "Rate %"] == pytest.approx(30.0)
@@ -284,7 +284,7 @@ def test_a_snapshot_link_reproduces_the_table_without_the_file():
     fresh.run()
     assert not fresh.exception and not fresh.error
     assert fresh.session_state["dataset"].name == "crm.csv (snapshot)"
-    assert metric(fresh, "Overall conversion rate") == "20.0%"
+    assert metric(fresh, "Overall rate") == "20.0%"
     table = fresh.dataframe[0].value.set_index("Lead Source")
     assert table.loc["Webinar", "Rate %"] == pytest.approx(30.0)
     assert table.loc["Ads", "Customers"] == 3

@@ -55,7 +55,7 @@ def check_hand_counts(at: AppTest) -> None:
     at.switch_page("pages/segments.py").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert metric(at, "Contacts") == "125"
-    assert metric(at, "Overall conversion rate") == "20.0%"
+    assert metric(at, "Overall rate") == "20.0%"
     table = at.dataframe[0].value.set_index("Lead Source")
     assert table.loc["Webinar", "Rate %"] == pytest.approx(30.0)
     assert table.loc["Ads", "Rate %"] == pytest.approx(5.0)

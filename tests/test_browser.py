@@ -189,7 +189,7 @@ def test_upload_then_segments_charts_and_table(page, tmp_path):
     ) == ["Lead Source"]
 
     # KPI cards: 30 customers of 150 contacts.
-    assert _metric(page, "Overall conversion rate") == "20.0%"
+    assert _metric(page, "Overall rate") == "20.0%"
     assert _metric(page, "Contacts") == "150"
     assert _metric(page, "Customers") == "30"
 
@@ -296,7 +296,7 @@ def test_a_snapshot_link_shows_the_same_rates_without_the_file(page, browser, tm
     _wait_for_title(page, "Preview of crm_export.csv")
     _wait_for_idle(page)
     _go_to(page, "Segments", "Conversion by segment")
-    assert _metric(page, "Overall conversion rate") == "20.0%"
+    assert _metric(page, "Overall rate") == "20.0%"
     page.get_by_text("Share this view").click()
     link = page.locator('[data-testid="stCode"] code').first.inner_text().strip()
     assert "snapshot=" in link and link.startswith("http://127.0.0.1")
@@ -304,7 +304,7 @@ def test_a_snapshot_link_shows_the_same_rates_without_the_file(page, browser, tm
     context, tab = _open(browser, link)
     try:
         _assert_no_exception(tab)
-        assert _metric(tab, "Overall conversion rate") == "20.0%"
+        assert _metric(tab, "Overall rate") == "20.0%"
         assert _metric(tab, "Contacts") == str(CONTACTS)
         chart = _visible_chart(tab)
         expect(chart).to_contain_text("30.0% strong")
@@ -372,7 +372,7 @@ def test_a_postgres_table_is_counted_in_place_and_charted(browser, postgres, tmp
             _screenshot(tab, "database.png")
 
             _go_to(tab, "Segments", "Conversion by segment")
-            assert _metric(tab, "Overall conversion rate") == "20.0%"
+            assert _metric(tab, "Overall rate") == "20.0%"
             assert _metric(tab, "Contacts") == str(CONTACTS)
             bars = _visible_chart(tab)
             assert bars.count() == 1

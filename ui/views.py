@@ -12,7 +12,7 @@ import streamlit as st
 
 from conversion.analysis import insights, survival
 from conversion.errors import InputError
-from conversion.presentation import charts, export, report
+from conversion.presentation import charts, export, formats, report
 from conversion.sharing import codegen
 from ui import controls, links, results, state
 from ui.text import plain
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     import altair as alt
+    from streamlit.delta_generator import DeltaGenerator
 
     from conversion.analysis import stats
     from conversion.counting import Counts
@@ -36,40 +37,68 @@ SORT_LABELS = {
 
 
 def kpi_cards(k: report.Kpis, bands: Bands) -> None:
+    """The overall figures and the best and worst segments, readable at any width.
+
+    Labels are short enough for a phone-width card; a segment's name, which can be as long as
+    the data make it, is written under its card's figure, where it wraps instead of being cut.
+    Rates keep as many decimals as keep them on their band's side of each threshold.
+    """
     overall = k.overall
+    limits = (bands.moderate, bands.strong)
     cards = st.columns(5)
+    band = bands.label(overall.rate) if overall.contacts else "–"
     cards[0].metric(
-        "Overall conversion rate",
-        f"{overall.rate:.1%}" if overall.contacts else "–",
-        help=f"95 % interval {overall.ci_low:.1%} – {overall.ci_high:.1%}; "
-        f"band: {bands.label(overall.rate) if overall.contacts else '–'}.",
+        "Overall rate",
+        formats.band_percent(overall.rate, limits) if overall.contacts else "–",
+        help=f"Overall conversion rate, customers / contacts. 95 % interval "
+        f"{formats.interval(overall.ci_low, overall.ci_high)}; band: {band}.",
         border=True,
     )
-    cards[1].metric("Contacts", f"{overall.contacts:,}", border=True)
-    cards[2].metric("Customers", f"{overall.customers:,}", border=True)
+    cards[1].metric("Contacts", formats.count(overall.contacts), border=True)
+    cards[2].metric("Customers", formats.count(overall.customers), border=True)
     if k.best and k.worst:
-        cards[3].metric(
+        _segment_card(
+            cards[3],
             "Best segment",
-            plain(k.best.label),
-            delta=f"{k.best.rate:.1%}, surely ≥ {k.best.ci_low:.1%}",
-            delta_color="off",
-            delta_arrow="off",
-            help="The segment whose 95 % interval has the highest lower bound: surely at least "
-            "that good, so a tiny segment with a lucky streak does not win.",
-            border=True,
+            k.best,
+            f"surely ≥ {formats.percent(k.best.ci_low)}",
+            "The segment whose 95 % interval has the highest lower bound: surely at least that "
+            "good, so a tiny segment with a lucky streak does not win.",
+            limits,
         )
-        cards[4].metric(
+        _segment_card(
+            cards[4],
             "Worst segment",
-            plain(k.worst.label),
-            delta=f"{k.worst.rate:.1%}, surely ≤ {k.worst.ci_high:.1%}",
-            delta_color="off",
-            delta_arrow="off",
-            help="The segment whose 95 % interval has the lowest upper bound: surely no better "
-            "than that.",
-            border=True,
+            k.worst,
+            f"surely ≤ {formats.percent(k.worst.ci_high)}",
+            "The segment whose 95 % interval has the lowest upper bound: surely no better than "
+            "that.",
+            limits,
         )
     else:
         cards[3].metric("Segments", k.segments, border=True)
+
+
+def _segment_card(
+    column: DeltaGenerator,
+    label: str,
+    card: report.SegmentCard,
+    bound: str,
+    explanation: str,
+    limits: tuple[float, float],
+) -> None:
+    """A bordered card: the segment's rate as the figure, its full name beneath it."""
+    with column.container(border=True):
+        st.metric(
+            label,
+            formats.band_percent(card.rate, limits),
+            delta=bound,
+            delta_color="off",
+            delta_arrow="off",
+            help=f"{plain(card.label)}: {formats.rate(card.rate, card.customers, card.contacts)}. "
+            f"{explanation}",
+        )
+        st.caption(plain(card.label))
 
 
 def warnings(messages: Sequence[str]) -> None:

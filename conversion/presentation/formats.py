@@ -23,6 +23,8 @@ import math
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from conversion.analysis import stats
 
 #: Between the two ends of a range, and a missing rate in plain text.
@@ -31,6 +33,9 @@ EN_DASH = "–"
 EM_DASH = "—"
 #: A missing value left as an empty cell.
 BLANK = ""
+
+#: The most decimals ``band_percent`` shows before cutting toward the rate's side.
+_MAX_DECIMALS = 6
 
 #: ``"significant"``: significant digits (``0.00287``, ``1.12e-18``); ``"decimal"``: fixed
 #: decimals with a floor (``0.003``, ``< 0.001``).
@@ -57,6 +62,38 @@ def percent(fraction: float | None, *, missing: str = EN_DASH) -> str:
     """
     value = _number(fraction)
     return missing if value is None else f"{value * 100:.1f}%"
+
+
+def band_percent(
+    fraction: float | None, thresholds: Iterable[float] = (), *, missing: str = EN_DASH
+) -> str:
+    """A percentage with one decimal, or as many more as keep it on its side of every threshold.
+
+    Rounded to one decimal, 19.97 % would read "20.0%" beside a "strong ≥ 20 %" line while the
+    segment is moderate: the rate gets a second decimal (or a third, and so on), so the text
+    never seems to sit on the other side of a band threshold from the rate itself.
+
+    Examples
+    --------
+    >>> band_percent(0.1997, (0.10, 0.20)), band_percent(0.19999, (0.20,))
+    ('19.97%', '19.999%')
+    >>> band_percent(0.2, (0.10, 0.20)), band_percent(0.1234, (0.10, 0.20))
+    ('20.0%', '12.3%')
+    """
+    value = _number(fraction)
+    if value is None:
+        return missing
+    limits = tuple(thresholds)
+    for decimals in range(1, _MAX_DECIMALS + 1):
+        text = f"{value * 100:.{decimals}f}"
+        shown = float(text) / 100
+        if all((shown >= limit) == (value >= limit) for limit in limits):
+            return f"{text}%"
+    # Closer to a threshold than the last decimal can show: cut toward the rate's own side.
+    below = any(value < limit for limit in limits if abs(value - limit) < 10**-_MAX_DECIMALS)
+    scaled = value * 100 * 10**_MAX_DECIMALS
+    cut = math.floor(scaled) if below else math.ceil(scaled)
+    return f"{cut / 10**_MAX_DECIMALS:.{_MAX_DECIMALS}f}%"
 
 
 def interval(low: float | None, high: float | None, *, missing: str = EN_DASH) -> str:

@@ -77,7 +77,9 @@ def to_text_table(counts: Counts, table: pl.DataFrame, overall: stats.Overall) -
     segments = list(counts.definition.segments)
     headers = [*segments, "contacts", "customers", "rate", "95% CI", "band", "vs rest", "p adj."]
     headers.append("")
-    lines = [_row_cells(row, segments) for row in table.iter_rows(named=True)]
+    bands = counts.definition.bands
+    thresholds = (bands.moderate, bands.strong)
+    lines = [_row_cells(row, segments, thresholds) for row in table.iter_rows(named=True)]
     # Counts, the rate and the difference line up on the right; text on the left.
     numeric = set(range(len(segments), len(segments) + 3)) | {len(segments) + 5}
     widths = [
@@ -108,14 +110,19 @@ def to_text_table(counts: Counts, table: pl.DataFrame, overall: stats.Overall) -
     return "\n".join(out) + "\n"
 
 
-def _row_cells(row: dict[str, Any], segments: Sequence[str]) -> list[str]:
-    """One segment's cells: its values, counts, rate, interval, band, difference, p and mark."""
+def _row_cells(
+    row: dict[str, Any], segments: Sequence[str], thresholds: Sequence[float]
+) -> list[str]:
+    """One segment's cells: its values, counts, rate, interval, band, difference, p and mark.
+
+    The rate has as many decimals as keep it on its band's side of each threshold.
+    """
     mark = "*" if row["significant"] else ("low n" if row["low_sample"] else "")
     return [
         *(str(row[c]) for c in segments),
         formats.count(row["contacts"]),
         formats.count(row["customers"]),
-        formats.percent(row["rate"]),
+        formats.band_percent(row["rate"], thresholds),
         formats.interval(row["ci_low"], row["ci_high"]),
         formats.label(row["band"]),
         formats.points(row["diff"]),

@@ -5,7 +5,7 @@ browser context per session (each context is a separate Streamlit session). Ever
 different generated CSV whose counts are known by construction: segments ``Snn Alpha`` and
 ``Snn Beta`` with their own contacts and customers, so the overall rate and the contacts total
 differ from one session to the next. Once all sessions are open, they all upload at the same
-time, go back to the Segments page, wait for the bar chart and read the "Overall conversion rate"
+time, go back to the Segments page, wait for the bar chart and read the "Overall rate"
 and "Contacts" cards.
 
 A *wrong number* is a session that shows anything but its own file's numbers (another session's
@@ -182,7 +182,7 @@ async def _problems(page) -> list[str]:
 
 
 async def _read_back(page, result: SessionResult, timeout_ms: int) -> None:
-    result.seen_rate = await _metric(page, "Overall conversion rate")
+    result.seen_rate = await _metric(page, "Overall rate")
     result.seen_contacts = await _metric(page, "Contacts")
     sidebar = page.locator('[data-testid="stSidebarUserContent"]')
     result.seen_dataset = (await sidebar.inner_text(timeout=timeout_ms)).strip()

@@ -7,6 +7,8 @@ and draw the labelled band-threshold rules that the bar and trend charts both ca
 
 from __future__ import annotations
 
+import json
+import textwrap
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import altair as alt
@@ -43,10 +45,14 @@ RATE_FORMAT = ".1%"
 AXIS_RATE_FORMAT = ".0%"
 COUNT_FORMAT = ","
 OVERALL_COLOR = "#444444"
+#: A segment name longer than this many characters is wrapped onto lines of about this width.
+WRAP_CHARACTERS = 24
+#: The widest an axis label may be, in pixels, before Vega cuts it (after wrapping).
+LABEL_LIMIT = 240
 RATE_TITLE = "Conversion rate"
 
 # Fields the builders compute inside the chart; a segment column may not use these names.
-_COMPUTED = ("_interval", "_label", "_share", "_total", "_cell", "_status", "_order")
+_COMPUTED = ("_interval", "_label", "_rate_text", "_share", "_total", "_cell", "_status", "_order")
 # Characters Vega-Lite reads as a path into nested data unless escaped (backslash first).
 FIELD_SPECIAL = ("\\", ".", "[", "]")
 RATE_COLUMNS = ("contacts", "customers", "rate", "ci_low", "ci_high")
@@ -215,3 +221,40 @@ def require(table: pl.DataFrame, columns: Iterable[str], chart: str) -> None:
             f"A column is named {clashes[0]!r}, a name the charts use for their own labels; "
             "rename that column before charting it."
         )
+
+
+def wrapped_labels(values: Sequence[Any], width: int = WRAP_CHARACTERS) -> tuple[str | None, int]:
+    """A Vega ``labelExpr`` that writes long category names on several lines, and the most lines.
+
+    Names are split between words (a combined name "Referral · North America" first at its
+    separators) into lines of about ``width`` characters; a name that fits stays one line. The
+    expression looks each name up in a literal table, so the label is exactly the data's value
+    on every line, and the full name stays in the tooltip. Returns ``(None, 1)`` when every name
+    fits.
+
+    Examples
+    --------
+    >>> wrapped_labels(["Ads", "Web"])
+    (None, 1)
+    >>> expr, lines = wrapped_labels(["Paid social · North America and Canada"])
+    >>> lines, "North America and Canada" in expr
+    (2, True)
+    """
+    table: dict[str, list[str]] = {}
+    for value in values:
+        text = "" if value is None else str(value)
+        if len(text) <= width:
+            continue
+        parts = text.split(" · ")
+        lines: list[str] = []
+        for i, part in enumerate(parts):
+            wrapped = textwrap.wrap(part, width) or [part]
+            if i < len(parts) - 1:
+                wrapped[-1] += " ·"
+            lines += wrapped
+        table[text] = lines
+    if not table:
+        return None, 1
+    # JSON is a valid Vega expression literal for an object of string arrays.
+    lookup = json.dumps(table, ensure_ascii=False)
+    return f"{lookup}[datum.label] || datum.label", max(len(v) for v in table.values())

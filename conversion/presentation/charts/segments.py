@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any, Literal
 import altair as alt
 import polars as pl
 
+from conversion.presentation import formats
 from conversion.presentation.charts._shared import (
     AXIS_RATE_FORMAT,
     COUNT_FORMAT,
     FIELD_SPECIAL,
     INTERVAL_EXPR,
+    LABEL_LIMIT,
     OVERALL_COLOR,
     RATE_COLUMNS,
     RATE_FORMAT,
@@ -28,6 +30,7 @@ from conversion.presentation.charts._shared import (
     require,
     segment_colours,
     vega_field,
+    wrapped_labels,
 )
 
 if TYPE_CHECKING:
@@ -111,7 +114,17 @@ def bar_chart(
     """
     require(table, [segment, *RATE_COLUMNS, "band"], "bar_chart")
     order = table[segment].to_list()
-    y = alt.Y(field=vega_field(segment), type="nominal", sort=order, title=segment)
+    wrapped, lines = wrapped_labels(order)
+    y = alt.Y(
+        field=vega_field(segment),
+        type="nominal",
+        sort=order,
+        title=segment,
+        axis=alt.Axis(labelExpr=wrapped, labelLimit=LABEL_LIMIT) if wrapped else alt.Axis(),
+    )
+    limits = (bands.moderate, bands.strong)
+    rate_text = [formats.band_percent(r, limits) for r in table["rate"].to_list()]
+    table = table.with_columns(pl.Series("_rate_text", rate_text, pl.String))
     tooltip = rate_tooltip(table, [segment])
 
     domain, colours = band_colors(bands)
@@ -166,7 +179,7 @@ def bar_chart(
             tooltip=tooltip,
         )
     )
-    label_expr = f"format(datum.rate, '{RATE_FORMAT}') + '  ' + datum.band"
+    label_expr = "datum._rate_text + '  ' + datum.band"
     if "low_sample" in table.columns:
         label_expr += " + (datum.low_sample ? ' · small sample' : '')"
 
@@ -175,7 +188,7 @@ def bar_chart(
     chart = layered(*layers, data=inline_data(table)).transform_calculate(
         _interval=INTERVAL_EXPR, _label=label_expr
     )
-    chart = chart.properties(width="container", height=alt.Step(28))
+    chart = chart.properties(width="container", height=alt.Step(28 if lines == 1 else 40))
     if title is not None:
         chart = chart.properties(title=title)
     return chart
