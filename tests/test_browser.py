@@ -411,3 +411,107 @@ def test_a_report_export_upload_says_what_the_reader_left_out(page):
     assert _metric(page, "Contacts") == "139,703"
     assert _metric(page, "Customers") == "6,418"
     _assert_no_exception(page)
+
+
+# --- the first five minutes (issue 17) ----------------------------------------------------------
+
+PAGE_ADDRESSES = {
+    "/": "Conversion by segment",
+    "/segments": "Conversion by segment",
+    "/segments?seg=region": "Conversion by segment",
+    "/data": "Data",
+    "/trends": "Trends by cohort",
+    "/compare?sample=web": "Compare two segments",
+    "/guide": "Guide",
+}
+
+
+def _open_cleanly(browser, url: str, title: str) -> None:
+    """Open ``url`` in a fresh context: its page, no "Page not found" dialog, no exception."""
+    context = browser.new_context(viewport=VIEWPORT)
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    try:
+        tab.goto(url, timeout=30_000)
+        _wait_for_title(tab, title)
+        _wait_for_idle(tab)
+        tab.wait_for_timeout(500)  # the dialog, when there is one, follows the first render
+        assert tab.get_by_text("Page not found").count() == 0, url
+        _assert_no_exception(tab)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("address", list(PAGE_ADDRESSES))
+def test_a_page_address_opens_cleanly_as_a_fresh_servers_first_request(browser, tmp_path, address):
+    with _serve(tmp_path) as url:
+        _open_cleanly(browser, url + address, PAGE_ADDRESSES[address])
+
+
+def test_every_page_address_opens_cleanly_on_a_running_server(browser, app_url):
+    for address, title in PAGE_ADDRESSES.items():
+        _open_cleanly(browser, app_url + address, title)
+
+
+def _sidebar_upload(page, path: Path) -> None:
+    uploader = page.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"]').filter(
+        has_text="Contacts / leads file"
+    )
+    uploader.locator('input[type="file"]').set_input_files(path)
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_an_upload_from_the_first_screens_sidebar_shows_its_rates(
+    browser, app_url, tmp_path, width
+):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    try:
+        tab.goto(app_url, timeout=30_000)
+        _wait_for_title(tab, "Conversion by segment")
+        _wait_for_idle(tab)
+        if width < 600:  # a phone shows the sidebar behind a button
+            tab.locator('[data-testid="stExpandSidebarButton"]').click()
+        _sidebar_upload(tab, _crm_export(tmp_path / "crm_export.csv"))
+        sidebar = tab.locator('[data-testid="stSidebar"]')
+        expect(sidebar).to_contain_text("crm_export.csv", timeout=30_000)
+        expect(sidebar).to_contain_text(
+            "customer = flag column Converted; 150 rows; by Lead Source; change on the Data page"
+        )
+        _wait_for_title(tab, "Conversion by segment")
+        _wait_for_idle(tab)
+        assert "seg=Lead+Source" in tab.url
+        assert _metric(tab, "Overall rate") == "20.0%"
+        assert _metric(tab, "Contacts") == str(CONTACTS)
+        assert _metric(tab, "Customers") == str(CUSTOMERS)
+        # The best segment's full name is written out, not cut: Referral converts 10 of 25.
+        assert _metric(tab, "Best segment") == "40.0%"
+        assert _metric(tab, "Worst segment") == "5.0%"
+        captions = tab.locator('[data-testid="stMain"] [data-testid="stCaptionContainer"]')
+        expect(captions.filter(has_text=re.compile(r"^Referral$"))).to_be_visible()
+        expect(captions.filter(has_text=re.compile(r"^Ads$"))).to_be_visible()
+        _assert_no_exception(tab)
+        if width < 600:
+            tab.locator(
+                '[data-testid="stSidebarCollapseButton"] button, '
+                '[data-testid="stSidebarCollapseButton"]'
+            ).first.click()
+            tab.wait_for_timeout(500)
+        _screenshot_at(tab, f"first_upload_{width}.png", width)
+    finally:
+        context.close()
+
+
+def _screenshot_at(page, name: str, width: int) -> None:
+    """The whole page at ``width``: grow the viewport to the content's height first."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    height = page.evaluate(
+        "() => Math.max(...['stMain', 'stMainBlockContainer']"
+        ".map(t => document.querySelector(`[data-testid=${t}]`)?.scrollHeight ?? 0))"
+    )
+    page.set_viewport_size({"width": width, "height": min(max(height, 1000), 8000)})
+    page.wait_for_timeout(600)
+    page.screenshot(path=ARTIFACTS / name, full_page=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import streamlit as st
 
@@ -15,6 +15,9 @@ from ui import connection, datasets, results, state, uploads
 from ui.datasets import Dataset
 from ui.text import plain
 
+if TYPE_CHECKING:
+    from streamlit.runtime.uploaded_file_manager import UploadedFile
+
 NONE = "— none —"
 Evidence = Literal["flag", "date", "orders", "aggregated"]
 EVIDENCE: dict[Evidence, str] = {
@@ -23,16 +26,6 @@ EVIDENCE: dict[Evidence, str] = {
     "orders": "Presence in the orders / deals table",
     "aggregated": "Already counted (contacts and customers columns)",
 }
-
-
-def sidebar() -> None:
-    """The dataset in use, on every page."""
-    data = state.dataset()
-    with st.sidebar:
-        st.caption("Dataset in use")
-        st.markdown(f"**{plain(data.name)}**")
-        if data.orders is not None:
-            st.caption(f"joined to {plain(data.orders.name)}")
 
 
 Share = Literal["customers", "contacts"]
@@ -295,28 +288,48 @@ UPLOAD_TYPES = ["csv", "tsv", "txt", "xlsx", "xls", "parquet", "json", "ndjson",
 
 
 def upload_controls() -> None:
-    """The contacts uploader (with sheet choice) and the optional orders uploader.
+    """The Data page's contacts uploader (with sheet choice) and optional orders uploader.
 
-    A file that cannot be read shows the engine's message and the previous dataset stays.
+    A file that cannot be read shows the engine's message and the previous dataset stays. The
+    sidebar offers the same uploaders on every page (``ui.sidebar``).
     """
     uploaded = st.file_uploader("Contacts / leads file", type=UPLOAD_TYPES, key="upload")
     with st.expander("Optional: orders or won-deals table, joined on a key"):
         orders_file = st.file_uploader("Orders / deals file", type=UPLOAD_TYPES, key="orders")
     if uploaded is None:
-        st.info("Upload a file to replace the sample; until then the current dataset stays.")
+        if state.dataset().kind == "upload":
+            st.info(
+                f"Using {plain(state.dataset().name)}, uploaded from the sidebar. Upload another "
+                "file here or there to replace it."
+            )
+        else:
+            st.info("Upload a file to replace the sample; until then the current dataset stays.")
         return
+    take_upload(uploaded, orders_file, sheet_key="sheet")
+
+
+def take_upload(
+    uploaded: UploadedFile, orders_file: UploadedFile | None, *, sheet_key: str
+) -> bool:
+    """Read an upload (and its orders file) and use it; True when it became the new dataset.
+
+    Nothing changes when the same files are in use already, or when a file cannot be read (its
+    message is shown and the previous dataset stays).
+    """
     table = uploads.load_upload(uploaded)
     if table is not None and table.sheets and len(table.sheets) > 1:
-        sheet = st.selectbox("Sheet", list(table.sheets), key="sheet")
+        sheet = st.selectbox("Sheet", list(table.sheets), key=sheet_key)
         if sheet != table.sheet:
             table = uploads.load_upload(uploaded, sheet=sheet)
     orders = uploads.load_upload(orders_file) if orders_file is not None else None
     if table is None or (orders_file is not None and orders is None):
         st.caption(f"Still using: {plain(state.dataset().name)}")
-        return
+        return False
     key = uploads.upload_key(uploaded, orders_file, table.sheet)
-    if state.dataset().identity != ("upload", key):
-        state.use_dataset(datasets.upload_dataset(table, key, orders))
+    if state.dataset().identity == ("upload", key):
+        return False
+    state.use_dataset(datasets.upload_dataset(table, key, orders))
+    return True
 
 
 SECRETS_EXAMPLE = """\
