@@ -51,7 +51,7 @@ with rate_tab:
     views.chart_downloads(lambda: trend, data.name, "Trend chart")
     views.maturity_note(definition, counts)
     st.dataframe(
-        rates.select(
+        report.cohort_labelled(rates, period).select(
             "cohort", *([segment] if segment else []), "contacts", "customers", "immature",
             "mature", (pl.col("rate") * 100).alias("Rate %"),
         ),

@@ -410,11 +410,11 @@ def test_trend_chart_by_segment_with_ecommerce_bands() -> None:
     (line,) = layers_of(chart, "line")
     assert line["encoding"]["color"]["field"] == "source"
     assert line["encoding"]["color"]["sort"] == ["Organic", "Paid"]
-    assert line["encoding"]["x"]["axis"]["format"] == "Q%q %Y"
+    assert line["encoding"]["x"]["axis"]["format"] == "%Y Q%q"
     assert rule_values(chart, "threshold") == [0.10, 0.02]
     assert "source" in tooltip_fields(layers_of(chart, "point")[0])
     svg = render(chart)
-    assert "Q1 2024" in svg
+    assert "2024 Q1" in svg
     assert "Jan 2024" not in svg
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import date
 from fractions import Fraction
 
+import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from conversion.definition import Bands
-from conversion.presentation import formats
+from conversion.presentation import formats, report
 from conversion.presentation.charts._shared import wrapped_labels
 
 DEFAULT = (0.10, 0.20)
@@ -93,3 +95,29 @@ def test_long_and_combined_segment_names_wrap_onto_lines_with_every_word_kept():
     for word in name.replace(" · ", " ").split():
         assert word in expr
     assert wrapped_labels(["Ads", "Referral · Europe"]) == (None, 1)
+
+
+@pytest.mark.parametrize(
+    ("start", "period", "label"),
+    [
+        (date(2025, 1, 1), "month", "Jan 2025"),
+        (date(2025, 12, 1), "month", "Dec 2025"),
+        (date(2025, 2, 10), "week", "2025-W07"),  # a Monday: ISO week 7
+        (date(2024, 12, 30), "week", "2025-W01"),  # ISO week 1 of 2025 starts in 2024
+        (date(2021, 1, 4), "week", "2021-W01"),
+        (date(2025, 1, 1), "quarter", "2025 Q1"),
+        (date(2025, 10, 1), "quarter", "2025 Q4"),
+        (date(2025, 1, 1), "year", "2025"),
+    ],
+)
+def test_cohorts_read_as_people_name_them(start, period, label):
+    assert formats.cohort(start, period) == label
+
+
+def test_the_cohort_table_carries_labels_in_time_order():
+    table = pl.DataFrame(
+        {"cohort": [date(2025, 1, 1), date(2025, 2, 1), date(2025, 10, 1)], "contacts": [1, 2, 3]}
+    )
+    labelled = report.cohort_labelled(table, "month")
+    assert labelled["cohort"].to_list() == ["Jan 2025", "Feb 2025", "Oct 2025"]
+    assert labelled["contacts"].to_list() == [1, 2, 3]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -303,8 +303,8 @@ def why_it_moved(data: Dataset, definition: Definition, period: DateBucket) -> N
         st.info("At least two mature cohorts are needed to compare.")
         return
 
-    def label(cohort: object) -> str:
-        return f"{cohort:%b %Y}" if period != "week" else str(cohort)
+    def label(cohort: date) -> str:
+        return formats.cohort(cohort, period)
 
     left, right = st.columns(2)
     before = left.selectbox(

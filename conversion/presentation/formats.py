@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from datetime import date
 
     from conversion.analysis import stats
 
@@ -94,6 +95,34 @@ def band_percent(
     scaled = value * 100 * 10**_MAX_DECIMALS
     cut = math.floor(scaled) if below else math.ceil(scaled)
     return f"{cut / 10**_MAX_DECIMALS:.{_MAX_DECIMALS}f}%"
+
+
+def cohort(start: date | None, period: str, *, missing: str = EN_DASH) -> str:
+    """A cohort as people name it, from the first day of its period.
+
+    Months read ``Jan 2025``, ISO weeks ``2025-W07``, quarters ``2025 Q1``, years ``2025``;
+    any other period (a day) reads as the date.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> [cohort(date(2025, 1, 1), p) for p in ("month", "quarter", "year")]
+    ['Jan 2025', '2025 Q1', '2025']
+    >>> cohort(date(2025, 2, 10), "week"), cohort(date(2024, 12, 30), "week")
+    ('2025-W07', '2025-W01')
+    """
+    if start is None:
+        return missing
+    if period == "month":
+        return f"{start:%b %Y}"
+    if period == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "quarter":
+        return f"{start.year} Q{(start.month - 1) // 3 + 1}"
+    if period == "year":
+        return str(start.year)
+    return start.isoformat()
 
 
 def interval(low: float | None, high: float | None, *, missing: str = EN_DASH) -> str:

@@ -249,6 +249,15 @@ def cohort_rates(cohorts: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def cohort_labelled(cohorts: pl.DataFrame, period: str) -> pl.DataFrame:
+    """The cohort table with ``cohort`` as people name it (``Jan 2025``, ``2025-W07``), in order.
+
+    For tables and downloads; charts keep the date, which places the points in time.
+    """
+    labels = [formats.cohort(start, period) for start in cohorts["cohort"].to_list()]
+    return cohorts.with_columns(pl.Series("cohort", labels, dtype=pl.String))
+
+
 @dataclass(frozen=True)
 class SummaryItem:
     """One line of the validation summary."""

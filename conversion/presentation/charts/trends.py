@@ -37,9 +37,9 @@ IMMATURE_NOTE = "immature: not all contacts have had the full window"
 
 # Per cohort length: the date format, and the tick interval and step (one tick per period).
 _PERIOD_AXIS: dict[str, tuple[str, str, int]] = {
-    "week": ("%d %b %Y", "week", 1),
+    "week": ("%G-W%V", "week", 1),
     "month": ("%b %Y", "month", 1),
-    "quarter": ("Q%q %Y", "month", 3),
+    "quarter": ("%Y Q%q", "month", 3),
     "year": ("%Y", "year", 1),
 }
 
