@@ -5,7 +5,7 @@ import streamlit as st
 
 from conversion.analysis import stats
 from conversion.presentation import charts, report
-from ui import controls, results, state, views
+from ui import controls, drill, results, state, views
 from ui.entry import through_app
 
 through_app()
@@ -35,9 +35,11 @@ label = report.label_column(segments)
 views.kpi_cards(report.kpis(described, segments), definition.bands)
 views.warnings(counts.warnings)
 
-bar_tab, share_tab, *grid_tab = st.tabs(
-    ["Rate by segment", "Share of customers", *(["Two-way grid"] if len(segments) == 2 else [])]
-)
+extra_tabs = [*(["Two-way grid"] if len(segments) == 2 else []),
+              *(["Drill down"] if len(segments) >= 2 else [])]  # fmt: skip
+bar_tab, share_tab, *more_tabs = st.tabs(["Rate by segment", "Share of customers", *extra_tabs])
+grid_tab = more_tabs[:1] if len(segments) == 2 else []
+drill_tab = more_tabs[-1:] if len(segments) >= 2 else []
 overall_rate = counts.customers / max(counts.contacts, 1)
 
 
@@ -78,6 +80,10 @@ if grid_tab:
             (described, tuple(segments), definition.bands),
             "heatmap",
         )
+
+if drill_tab:
+    with drill_tab[0]:
+        drill.drill_down(data, definition, sort)
 
 with st.expander("Which columns matter?", icon=":material/insights:"):
     if st.toggle(

@@ -427,3 +427,63 @@ def test_an_upload_with_two_candidate_flags_asks_which_one_on_the_data_page():
     assert any("Several columns could each say who became a customer" in w for w in warnings)
     assert any("“y”, “converted”" in w for w in warnings)
     assert at.radio(key=next(r.key for r in at.radio if "evidence" in str(r.key))).value == "flag"
+
+
+# --- any number of segment columns, and the drill-down (issue 17) ------------------------------
+
+
+def three_column_export() -> tuple[bytes, Counter]:
+    """Leads with source, country and device; the hand counts per (source, country)."""
+    lines = ["Record ID,Lead Source,Country,Device,Converted"]
+    truth: Counter = Counter()
+    record = 1
+    for source, (customers, contacts) in GROUPS.items():
+        for i in range(contacts):
+            country = ("France", "Germany", "Spain")[i % 3]
+            device = "mobile" if i % 2 else "desktop"
+            won = i < customers
+            lines.append(f"{record},{source},{country},{device},{'Y' if won else 'N'}")
+            truth[(source, country, "contacts")] += 1
+            truth[(source, country, "customers")] += won
+            record += 1
+    return ("\n".join(lines) + "\n").encode("utf-8"), truth
+
+
+def segments_page_by(at: AppTest, columns: list[str]) -> AppTest:
+    at.switch_page("pages/segments.py").run()
+    picker = next(m for m in at.multiselect if m.label.startswith("Break down by"))
+    picker.set_value(columns).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_three_segment_columns_give_the_cross_table_and_a_drill_down_that_adds_up():
+    content, truth = three_column_export()
+    at = upload(run_app(), "leads.csv", content)
+    at = segments_page_by(at, ["Lead Source", "Country", "Device"])
+    assert [t.label for t in at.tabs][:3] == ["Rate by segment", "Share of customers", "Drill down"]
+    table = at.dataframe[0].value
+    assert table.shape[0] == 3 * 3 * 2  # every (source, country, device) combination
+    assert int(table["Contacts"].sum()) == 125
+
+    # Level 1: by source over all contacts.
+    caption = next(c.value for c in at.caption if c.value.startswith("Lead Source within"))
+    assert "125 contacts, 25 customers" in shown(caption)
+
+    # Level 2: Webinar by country; its rows add up to Webinar's 40 contacts and 12 customers.
+    at.selectbox(key="drill_pick_0_").set_value("Webinar").run()
+    caption = next(c.value for c in at.caption if c.value.startswith("Country within"))
+    assert "Webinar: 40 contacts, 12 customers" in shown(caption)
+    pick = at.selectbox(key="drill_pick_1_Webinar")
+    assert set(pick.options) == {"— pick a value —", "France", "Germany", "Spain"}
+    france = truth[("Webinar", "France", "contacts")], truth[("Webinar", "France", "customers")]
+
+    # Level 3: Webinar › France by device.
+    pick.set_value("France").run()
+    caption = next(c.value for c in at.caption if c.value.startswith("Device within"))
+    assert f"Webinar › France: {france[0]} contacts, {france[1]} customers" in shown(caption)
+
+    # The breadcrumb goes back to the top.
+    at.pills(key="drill_crumbs_Webinar/France").set_value(0).run()
+    assert not at.exception
+    assert any(c.value.startswith("Lead Source within") for c in at.caption)

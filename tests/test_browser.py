@@ -117,7 +117,7 @@ def _go_to(page, label: str, title: str) -> None:
 def _upload(page, path: Path) -> None:
     _go_to(page, "Data", "Data")
     page.locator('[data-testid="stRadio"]').get_by_text("Upload a file", exact=True).click()
-    uploader = page.locator('[data-testid="stFileUploader"]').filter(
+    uploader = page.locator('[data-testid="stMain"] [data-testid="stFileUploader"]').filter(
         has_text="Contacts / leads file"
     )
     uploader.locator('input[type="file"]').set_input_files(path)

@@ -234,7 +234,7 @@ def _window_roles(d: Definition) -> tuple[int | None, date | None]:
 
 
 def segment_picker(data: Dataset, d: Definition) -> Definition:
-    """Choose one or two segment columns, top K and nothing else; returns the new definition."""
+    """Choose segment columns (any number), top K and nothing else; returns the new definition."""
     roles = {d.id, d.converted, d.converted_date, d.contacts_column, d.customers_column}
     candidates = [c for c in data.columns if c not in roles]
     ranked = [c for c in data.roles.segments if c in candidates]
@@ -243,11 +243,12 @@ def segment_picker(data: Dataset, d: Definition) -> Definition:
     left, right = st.columns([3, 1])
     with left:
         chosen = st.multiselect(
-            "Break down by (one or two columns)",
+            "Break down by",
             options,
             default=current,
-            max_selections=2,
             key=_versioned("segments"),
+            help="One column, or several: the table and chart show every combination, and "
+            "the drill-down goes one column at a time.",
         )
     with right:
         top = st.number_input(

@@ -205,7 +205,7 @@ async def run_session(page, spec: SessionFile, path: Path, timeout_ms: int) -> S
         await _go_to(page, "Data", "Data", timeout_ms)
         radio = page.locator('[data-testid="stRadio"]').get_by_text("Upload a file", exact=True)
         await radio.click()
-        uploader = page.locator('[data-testid="stFileUploader"]').filter(
+        uploader = page.locator('[data-testid="stMain"] [data-testid="stFileUploader"]').filter(
             has_text="Contacts / leads file"
         )
         file_input = uploader.locator('input[type="file"]')
