@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from conversion.presentation import charts, report
-from ui import results, state, views
+from ui import results, state, theme, views
 from ui.entry import through_app
 from ui.text import plain
 
@@ -61,7 +61,7 @@ rows = pl.DataFrame(
         for c in (result.a, result.b)
     ]
 )  # fmt: skip
-st.altair_chart(charts.difference_chart(rows))
+theme.altair_chart(charts.difference_chart(rows))
 
 st.subheader("Could another column explain it?")
 st.caption(

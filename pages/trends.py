@@ -7,7 +7,7 @@ from conversion.analysis import insights, survival
 from conversion.definition import DateBucket
 from conversion.presentation import charts, report
 from conversion.sharing import links
-from ui import controls, results, state, views
+from ui import controls, results, state, theme, views
 from ui.entry import through_app
 from ui.text import plain
 
@@ -47,7 +47,7 @@ rate_tab, control_tab, move_tab, time_tab = st.tabs(
 )
 with rate_tab:
     trend = charts.trend_chart(rates, bands, segment=segment, period=period)
-    st.altair_chart(trend, width="stretch")
+    theme.altair_chart(trend, width="stretch")
     views.chart_downloads(lambda: trend, data.name, "Trend chart")
     views.maturity_note(definition, counts)
     st.dataframe(
@@ -64,7 +64,7 @@ with control_tab:
     if overall is not None:
         cohorts_overall = overall[0]
         points = insights.p_chart(cohorts_overall)
-        st.altair_chart(charts.control_chart(points, period=period), width="stretch")
+        theme.altair_chart(charts.control_chart(points, period=period), width="stretch")
         views.control_notes(points, insights.cohort_chi_square(cohorts_overall))
         review = insights.monthly_review(table, segment)
         st.markdown("**Review of the latest mature cohort**")
@@ -81,7 +81,7 @@ with time_tab:
     if timing is not None:
         lags, _ = timing
         km = survival.kaplan_meier(lags, [segment] if segment else [])
-        st.altair_chart(charts.time_to_convert_chart(km, segment=segment), width="stretch")
+        theme.altair_chart(charts.time_to_convert_chart(km, segment=segment), width="stretch")
         hint = survival.window_hint_text(lags)
         if hint:
             st.info(plain(hint))

@@ -14,7 +14,7 @@ from conversion.analysis import insights, survival
 from conversion.errors import InputError
 from conversion.presentation import charts, export, formats, report
 from conversion.sharing import codegen
-from ui import controls, links, results, state
+from ui import controls, links, results, state, theme
 from ui.text import plain
 
 if TYPE_CHECKING:
@@ -323,7 +323,7 @@ def why_it_moved(data: Dataset, definition: Definition, period: DateBucket) -> N
         "segments changed. The two add up exactly to the change (midpoint shift-share).",
         border=True,
     )
-    st.altair_chart(charts.waterfall_chart(parts), width="stretch")
+    theme.altair_chart(charts.waterfall_chart(parts), width="stretch")
     st.caption(
         f"Mix effects total {total['mix_effect'] * 100:+.2f} points and rate effects "
         f"{total['rate_effect'] * 100:+.2f} points. Thin segments (fewer than 30 contacts in a "
@@ -494,7 +494,7 @@ def chart(
     """
     key = (name, *(_frozen(value) for value in inputs))
     spec = results.chart_spec(key, lambda: build().to_dict())
-    return st.vega_lite_chart(spec=copy.deepcopy(spec), **options)
+    return st.vega_lite_chart(spec=theme.themed(copy.deepcopy(spec)), **options)
 
 
 def _frozen(value: object) -> object:
