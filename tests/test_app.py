@@ -133,7 +133,7 @@ def test_two_columns_give_a_cross_breakdown_with_a_grid():
     assert not at.exception and not at.error
     table = at.dataframe[0].value
     assert len(table) == 6
-    assert [t.label for t in at.tabs][-1] == "Two-way grid"
+    assert [t.label for t in at.tabs][2:4] == ["Two-way grid", "Drill down"]
 
 
 def test_a_bad_upload_shows_an_error_and_keeps_the_previous_dataset():
