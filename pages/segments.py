@@ -52,6 +52,7 @@ with bar_tab:
         bar,
         (labelled, label, definition.bands, overall_rate),
         "bar",
+        report.rate_summary(labelled, label, overall_rate, definition.bands),
         key="bar_pick",
         on_select="rerun",
         width="stretch",

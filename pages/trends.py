@@ -47,7 +47,7 @@ rate_tab, control_tab, move_tab, time_tab = st.tabs(
 )
 with rate_tab:
     trend = charts.trend_chart(rates, bands, segment=segment, period=period)
-    theme.altair_chart(trend, width="stretch")
+    theme.altair_chart(trend, report.trend_summary(rates, period, segment), width="stretch")
     views.chart_downloads(lambda: trend, data.name, "Trend chart")
     views.maturity_note(definition, counts)
     st.dataframe(

@@ -17,7 +17,7 @@ import streamlit as st
 from conversion.analysis import drill, stats
 from conversion.counting import OTHER
 from conversion.errors import InputError
-from conversion.presentation import charts, formats
+from conversion.presentation import charts, formats, report
 from ui import results, views
 from ui.text import plain
 
@@ -58,7 +58,9 @@ def drill_down(data: Dataset, d: Definition, sort: stats.SortOrder) -> None:
     def bar() -> alt.LayerChart:
         return charts.bar_chart(described, column, d.bands, rate)
 
-    views.chart(bar, (described, column, d.bands, rate), "drill", width="stretch")
+    summary = report.rate_summary(described, column, rate, d.bands)
+    views.chart(bar, (described, column, d.bands, rate), "drill", summary, width="stretch")
+    views.results_table(described, [column])
     if len(path) + 1 < len(segments):
         values = [v for v in described[column].to_list() if v != OTHER]
         pick = st.selectbox(

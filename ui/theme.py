@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from conversion.presentation.charts import OVERALL_COLOR
+from ui.text import plain
 
 if TYPE_CHECKING:
     import altair as alt
@@ -45,6 +46,15 @@ def _recoloured(node: Any) -> Any:
     return DARK_REFERENCE if node == OVERALL_COLOR else node
 
 
-def altair_chart(chart: alt.TopLevelMixin, **options: Any) -> object:
-    """``st.vega_lite_chart`` of an Altair chart, in the viewer's theme."""
-    return st.vega_lite_chart(spec=themed(chart.to_dict()), **options)
+def altair_chart(chart: alt.TopLevelMixin, summary: str | None = None, **options: Any) -> object:
+    """``st.vega_lite_chart`` of an Altair chart, in the viewer's theme.
+
+    ``summary`` is the chart's text alternative: its accessible description and a caption.
+    """
+    spec = chart.to_dict()
+    if summary:
+        spec["description"] = summary
+    placed = st.vega_lite_chart(spec=themed(spec), **options)
+    if summary:
+        st.caption(plain(summary))
+    return placed

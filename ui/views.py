@@ -484,17 +484,27 @@ def python_box(data: Dataset, definition: Definition, sort: str) -> None:
 
 
 def chart(
-    build: Callable[[], alt.TopLevelMixin], inputs: tuple, name: str, **options: Any
+    build: Callable[[], alt.TopLevelMixin],
+    inputs: tuple,
+    name: str,
+    summary: str | None = None,
+    **options: Any,
 ) -> object:
     """Place the chart ``build()`` makes from ``inputs``; its spec is cached for the session.
 
     Building an Altair chart and validating it costs ~0.1–0.2 s; a re-render after an unrelated
-    control (sort, the other chart's switches) reuses the spec instead. ``options`` go to
-    ``st.vega_lite_chart`` (``key``, ``on_select``, ``width``).
+    control (sort, the other chart's switches) reuses the spec instead. ``summary`` is the
+    chart's text alternative: the SVG's accessible description, and a caption under the chart.
+    ``options`` go to ``st.vega_lite_chart`` (``key``, ``on_select``, ``width``).
     """
     key = (name, *(_frozen(value) for value in inputs))
-    spec = results.chart_spec(key, lambda: build().to_dict())
-    return st.vega_lite_chart(spec=theme.themed(copy.deepcopy(spec)), **options)
+    spec = copy.deepcopy(results.chart_spec(key, lambda: build().to_dict()))
+    if summary:
+        spec["description"] = summary
+    placed = st.vega_lite_chart(spec=theme.themed(spec), **options)
+    if summary:
+        st.caption(plain(summary))
+    return placed
 
 
 def _frozen(value: object) -> object:

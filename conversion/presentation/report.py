@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from conversion.counting import Counts
+    from conversion.definition import Bands
 
 PERCENT_COLUMNS = ("rate", "ci_low", "ci_high", "rest_rate")
 POINT_COLUMNS = ("diff", "diff_low", "diff_high")
@@ -246,6 +247,54 @@ def cohort_rates(cohorts: pl.DataFrame) -> pl.DataFrame:
         pl.Series("rate", customers / np.maximum(contacts, 1), dtype=pl.Float64),
         pl.Series("ci_low", low, dtype=pl.Float64),
         pl.Series("ci_high", high, dtype=pl.Float64),
+    )
+
+
+def rate_summary(described: pl.DataFrame, label: str, overall_rate: float, bands: Bands) -> str:
+    """A chart's text alternative: what a reader takes from the bar chart, in one sentence.
+
+    Examples
+    --------
+    >>> from conversion.definition import Bands
+    >>> table = pl.DataFrame({"source": ["Ads", "Web"], "rate": [0.05, 0.3]})
+    >>> print(rate_summary(table, "source", 0.2, Bands()))  # doctest: +NORMALIZE_WHITESPACE
+    Conversion rate by source for 2 segments: highest Web at 30.0%, lowest Ads at 5.0%;
+    overall 20.0%.
+    """
+    limits = (bands.moderate, bands.strong)
+    rated = described.filter(pl.col("rate").is_not_null())
+    overall = formats.band_percent(overall_rate, limits)
+    if rated.is_empty():
+        return f"Conversion rate by {label}: no segment has contacts to rate."
+    top = rated.sort("rate", descending=True).row(0, named=True)
+    bottom = rated.sort("rate").row(0, named=True)
+    if rated.height == 1:
+        return (
+            f"Conversion rate by {label}: one segment, {top[label]} at "
+            f"{formats.band_percent(top['rate'], limits)}."
+        )
+    return (
+        f"Conversion rate by {label} for {rated.height} segments: highest {top[label]} at "
+        f"{formats.band_percent(top['rate'], limits)}, lowest {bottom[label]} at "
+        f"{formats.band_percent(bottom['rate'], limits)}; overall {overall}."
+    )
+
+
+def trend_summary(rates: pl.DataFrame, period: str, segment: str | None = None) -> str:
+    """The trend chart's text alternative: the cohorts it spans and where the rate went."""
+    if rates.is_empty():
+        return "No cohort has contacts yet."
+    cohorts = rates["cohort"].unique().sort()
+    first, last = formats.cohort(cohorts[0], period), formats.cohort(cohorts[-1], period)
+    span = f"{cohorts.len()} {period} cohorts from {first} to {last}"
+    if segment is not None:
+        return f"Conversion rate per {segment} value over {span}; the table below has each one."
+    ordered = rates.sort("cohort")
+    start, end = ordered.row(0, named=True), ordered.row(-1, named=True)
+    immature = "" if end["mature"] else " (the latest is still immature)"
+    return (
+        f"Conversion rate over {span}: {formats.percent(start['rate'])} in {first}, "
+        f"{formats.percent(end['rate'])} in {last}{immature}."
     )
 
 
