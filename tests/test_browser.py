@@ -515,3 +515,86 @@ def _screenshot_at(page, name: str, width: int) -> None:
     page.set_viewport_size({"width": width, "height": min(max(height, 1000), 8000)})
     page.wait_for_timeout(600)
     page.screenshot(path=ARTIFACTS / name, full_page=True)
+
+
+def _three_column_export(path: Path) -> tuple[Path, dict[str, tuple[int, int]]]:
+    """LEADS with a country and a device; also (customers, contacts) of Webinar per country."""
+    lines = ["Record ID,Lead Source,Country,Device,Converted"]
+    webinar: dict[str, list[int]] = {}
+    record = 1
+    for source, (customers, contacts) in LEADS.items():
+        for i in range(contacts):
+            country = ("France", "Germany", "Spain")[i % 3]
+            device = "mobile" if i % 2 else "desktop"
+            won = i < customers
+            lines.append(f"{record},{source},{country},{device},{'Y' if won else 'N'}")
+            if source == "Webinar":
+                counts = webinar.setdefault(country, [0, 0])
+                counts[0] += won
+                counts[1] += 1
+            record += 1
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path, {country: (c, n) for country, (c, n) in webinar.items()}
+
+
+@pytest.mark.parametrize(
+    ("width", "scheme"), [(1400, "light"), (390, "light"), (1400, "dark"), (390, "dark")]
+)
+def test_three_columns_and_a_drill_down_whose_totals_add_up(
+    browser, app_url, tmp_path, width, scheme
+):
+    from playwright.sync_api import expect
+
+    path, webinar = _three_column_export(tmp_path / "leads.csv")
+    context = browser.new_context(viewport={"width": width, "height": 1000}, color_scheme=scheme)
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    try:
+        tab.goto(app_url, timeout=30_000)
+        _wait_for_title(tab, "Conversion by segment")
+        _wait_for_idle(tab)
+        if width < 600:
+            tab.locator('[data-testid="stExpandSidebarButton"]').click()
+        _sidebar_upload(tab, path)
+        expect(tab.locator('[data-testid="stSidebar"]')).to_contain_text("leads.csv")
+        _wait_for_idle(tab)
+        if width < 600:
+            tab.locator('[data-testid="stSidebarCollapseButton"]').first.click()
+        picker = tab.locator('[data-testid="stMultiSelect"]').filter(has_text="Break down by")
+        for name in ("Country", "Device"):
+            picker.get_by_role("combobox").click()
+            tab.get_by_role("option", name=name, exact=True).click()
+            tab.keyboard.press("Escape")
+            _wait_for_idle(tab)
+        assert picker.locator("[data-tag]").evaluate_all(
+            "tags => tags.map(t => t.getAttribute('aria-label'))"
+        ) == ["Lead Source", "Country", "Device"]
+        tab.get_by_role("tab", name="Drill down").click()
+        main = tab.locator('[data-testid="stMain"]')
+        expect(main).to_contain_text(
+            f"Lead Source within all contacts: {CONTACTS} contacts, {CUSTOMERS} customers"
+        )
+        # Into Webinar: its countries add up to Webinar's 12 customers of 40 contacts.
+        select = tab.locator('[data-testid="stSelectbox"]').filter(
+            has_text="Look inside one Lead Source value"
+        )
+        # From the keyboard: focus the box, type the value, Enter.
+        box = select.get_by_role("combobox")
+        box.click()
+        expect(box).to_be_focused()
+        tab.wait_for_timeout(300)
+        tab.keyboard.type("Webinar")
+        tab.get_by_role("option", name="Webinar", exact=True).wait_for()
+        tab.keyboard.press("Enter")
+        _wait_for_idle(tab)
+        expect(main).to_contain_text("Country within Webinar: 40 contacts, 12 customers")
+        assert sum(n for _, n in webinar.values()) == 40
+        _assert_no_exception(tab)
+        _screenshot_at(tab, f"drill_{scheme}_{width}.png", width)
+        # The breadcrumb's first pill goes back to the top level.
+        crumbs = tab.locator('[data-testid="stButtonGroup"]').filter(has_text="Webinar")
+        crumbs.get_by_text("All", exact=True).click()
+        _wait_for_idle(tab)
+        expect(main).to_contain_text("Lead Source within all contacts")
+    finally:
+        context.close()
