@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from conversion.presentation import charts, report
+from conversion.presentation import charts, formats, report
 from ui import results, state, theme, views
 from ui.entry import through_app
 from ui.text import plain
@@ -36,12 +36,16 @@ b = right.selectbox("Segment B", [x for x in labels if x != a], index=0, key="co
 result = results.guarded(report.compare, counts.table, definition.segments, a, b)
 if result is None:
     st.stop()
-for column, card in zip(st.columns(2), (result.a, result.b), strict=True):
-    column.metric(
-        plain(card.label), f"{card.rate:.1%}", border=True,
-        help=f"{card.customers:,} customers of {card.contacts:,} contacts; 95 % interval "
-        f"{card.ci_low:.1%} – {card.ci_high:.1%}.",
-    )  # fmt: skip
+limits = (definition.bands.moderate, definition.bands.strong)
+for column, name, card in zip(st.columns(2), ("A", "B"), (result.a, result.b), strict=True):
+    # The segment's name goes under the figure, where a long one wraps instead of being cut.
+    with column.container(border=True):
+        st.metric(
+            f"Segment {name}", formats.band_percent(card.rate, limits),
+            help=f"{formats.count(card.customers)} customers of {formats.count(card.contacts)} "
+            f"contacts; 95 % interval {formats.interval(card.ci_low, card.ci_high)}.",
+        )  # fmt: skip
+        st.caption(plain(card.label))
 cols = st.columns(3)
 cols[0].metric("Difference (A − B)", f"{result.diff * 100:+.1f} pp", border=True)
 cols[1].metric(

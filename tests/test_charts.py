@@ -159,7 +159,9 @@ def test_bar_chart_overall_rule_is_dashed_and_labelled() -> None:
 def test_bar_chart_band_is_told_by_text_not_only_colour() -> None:
     chart = charts.bar_chart(TABLE, "source", Bands())
     label_layers = [layer for layer in layers_of(chart, "text") if "data" not in layer]
-    assert [layer["encoding"]["text"]["field"] for layer in label_layers] == ["_label"]
+    # The label is the full "_label", or on a narrow chart the rate and the band.
+    (text,) = [layer["mark"]["text"]["expr"] for layer in label_layers]
+    assert "datum._label" in text and "datum.band" in text
     label_expr = next(
         step["calculate"] for step in chart.to_dict()["transform"] if step["as"] == "_label"
     )
@@ -215,7 +217,11 @@ def test_bar_chart_renders_with_labels() -> None:
     for text in ("strong ≥ 20%", "moderate ≥ 10%", "overall 13.4%", "Conversion rate", "Band"):
         assert text in svg
     assert "25.0%  strong" in svg or "25.0% strong" in svg.replace("\xa0", " ")
-    assert "small sample" in svg
+    wide = render(charts.bar_chart(TABLE, "source", Bands(), 0.134).properties(width=700))
+    assert "small sample" in wide
+    narrow = render(charts.bar_chart(TABLE, "source", Bands(), 0.134).properties(width=300))
+    assert "· small sample" in wide and "· small sample" not in narrow
+    assert re.search(r">25\.0% strong<", narrow.replace("\xa0", " "))
 
 
 def test_bar_chart_is_container_width_and_json_safe() -> None:

@@ -56,6 +56,10 @@ def selection_field(segment: str) -> str:
     return segment
 
 
+#: Below this many pixels of plot width, bar labels leave out the small-sample note.
+NARROW_CHART = 420
+
+
 def bar_chart(
     table: pl.DataFrame,
     segment: str,
@@ -169,13 +173,15 @@ def bar_chart(
             tooltip=tooltip,
         )
     )
+    # On a narrow chart (a phone) the label past the whisker keeps the rate and the band only;
+    # the small-sample note stays in the tooltip and the table.
+    short = f"width < {NARROW_CHART} ? datum._rate_text + ' ' + datum.band : datum._label"
     bar_labels = (
         alt.Chart()
-        .mark_text(align="left", baseline="middle", dx=6, fontSize=11)
+        .mark_text(align="left", baseline="middle", dx=6, fontSize=11, text=alt.expr(short))
         .encode(
             x=alt.X(field="ci_high", type="quantitative", title=RATE_TITLE),
             y=y,
-            text=alt.Text(field="_label", type="nominal"),
             tooltip=tooltip,
         )
     )

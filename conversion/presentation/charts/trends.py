@@ -181,7 +181,7 @@ def _series_colour(cohorts: pl.DataFrame, segment: str | None) -> alt.Color | al
         title=segment,
         scale=alt.Scale(domain=series, range=segment_colours(len(series))),
         # The faint interval band would otherwise set the legend's swatches.
-        legend=alt.Legend(symbolOpacity=1, symbolType="circle"),
+        legend=alt.Legend(symbolOpacity=1, symbolType="circle", orient="bottom"),
     )
 
 
@@ -193,7 +193,7 @@ def _cohort_points(
         field="_status",
         type="nominal",
         title="Cohort",
-        legend=alt.Legend(labelLimit=400),
+        legend=alt.Legend(labelLimit=400, orient="bottom"),
         scale=alt.Scale(domain=["mature", IMMATURE_NOTE], range=["circle", "diamond"]),
     )
     points = alt.Chart().encode(
