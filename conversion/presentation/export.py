@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from datetime import date, datetime
 
     from conversion.counting import Counts
-    from conversion.definition import Definition
+    from conversion.definition import Bands, Definition
 
 TABLE_SHEET = "conversion by segment"
 NOTES_SHEET = "notes"
@@ -327,13 +327,13 @@ def html_report(
     ]
     sections = [
         _summary(dataset, definition, counts),
-        _kpi_cards(report.kpis(described, segments)),
+        _kpi_cards(report.kpis(described, segments), definition.bands),
         *(
             [f'<section class="charts"><h2>Charts</h2>{"".join(figures)}</section>']
             if figures
             else []
         ),
-        _results(described, segments),
+        _results(described, segments, definition.bands),
         _notes(method_notes(definition, as_of=counts.quality.as_of)),
     ]
     e = html.escape
@@ -380,13 +380,14 @@ def _summary(dataset: str, definition: Definition, counts: Counts) -> str:
     )
 
 
-def _kpi_cards(k: report.Kpis) -> str:
+def _kpi_cards(k: report.Kpis, bands: Bands) -> str:
     o = k.overall
     dash = formats.EM_DASH
+    limits = (bands.moderate, bands.strong)
     cards = [
         (
             "Overall conversion rate",
-            formats.percent(o.rate, missing=dash),
+            formats.band_percent(o.rate, limits, missing=dash),
             f"95 % interval {formats.interval(o.ci_low, o.ci_high, missing=dash)}",
         ),
         ("Contacts", formats.count(o.contacts), "counted in the rates"),
@@ -438,7 +439,7 @@ def _inline_svg(svg: str, prefix: str) -> str:
     return re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
 
 
-def _results(described: pl.DataFrame, segments: Sequence[str]) -> str:
+def _results(described: pl.DataFrame, segments: Sequence[str], bands: Bands) -> str:
     e = html.escape
     headings = [
         *segments,
@@ -467,7 +468,7 @@ def _results(described: pl.DataFrame, segments: Sequence[str]) -> str:
         values = [
             formats.count(row["contacts"]),
             formats.count(row["customers"]),
-            formats.percent(row["rate"], missing=dash),
+            formats.band_percent(row["rate"], (bands.moderate, bands.strong), missing=dash),
             formats.interval(row["ci_low"], row["ci_high"], missing=dash),
         ]
         cells += [f'<td class="num">{e(value)}</td>' for value in values]
