@@ -72,7 +72,12 @@ with share_tab:
     def pie() -> alt.LayerChart:
         return charts.pie_chart(labelled, label, share or "customers", donut=donut)
 
-    views.chart(pie, (labelled, label, share, donut), "pie")
+    views.chart(
+        pie,
+        (labelled, label, share, donut),
+        "pie",
+        report.share_summary(labelled, label, share or "customers"),
+    )
     views.chart_downloads(pie, data.name, "Share chart")
 if grid_tab:
     with grid_tab[0]:
@@ -80,6 +85,7 @@ if grid_tab:
             lambda: charts.heatmap(described, segments[0], segments[1], definition.bands),
             (described, tuple(segments), definition.bands),
             "heatmap",
+            report.grid_summary(segments[0], segments[1]),
         )
 
 if drill_tab:
@@ -112,7 +118,7 @@ if st.toggle(
     adjusted = views.adjusted_rates(described, segments)
     if adjusted is not None:
         described = adjusted
-views.results_table(described, segments)
+views.results_table(described, segments, definition.bands)
 views.overall_test_note(stats.overall(counts.table))
 views.table_downloads(described, segments, data.name, counts)
 views.report_download(

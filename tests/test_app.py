@@ -6,6 +6,7 @@ Expected numbers are hand counts of the files built here, or plain-Python counts
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -492,3 +493,19 @@ def test_three_segment_columns_give_the_cross_table_and_a_drill_down_that_adds_u
     at.pills(key="drill_crumbs_Webinar/France").set_value(0).run()
     assert not at.exception
     assert any(c.value.startswith("Lead Source within") for c in at.caption)
+
+
+def test_a_rate_just_under_a_threshold_is_not_shown_as_the_threshold():
+    # Ads: 1,997 of 10,000 = 19.97 %, moderate; one decimal would read 20.0 % beside "strong".
+    lines = ["id,source,customer"]
+    lines += [f"{i},Ads,{'yes' if i < 1997 else 'no'}" for i in range(10_000)]
+    lines += [f"w{i},Web,{'yes' if i < 2 else 'no'}" for i in range(10)]
+    at = upload(run_app(), "leads.csv", ("\n".join(lines) + "\n").encode())
+    at = segments_page_by(at, ["source"])
+    assert metric(at, "Best segment") == "19.97%"
+    table = results_table(at, ["source"]).set_index("source")
+    assert table.loc["Ads", "Band"] == "moderate"
+    assert round(table.loc["Ads", "Rate %"], 2) == 19.97
+    # The table's rate column is written with two decimals, so Ads reads 19.97 %.
+    shown = next(d for d in at.dataframe if "source" in d.value.columns and len(d.value) == 2)
+    assert json.loads(shown.proto.columns)["Rate %"]["type_config"]["format"] == "%.2f%%"

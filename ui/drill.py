@@ -60,7 +60,7 @@ def drill_down(data: Dataset, d: Definition, sort: stats.SortOrder) -> None:
 
     summary = report.rate_summary(described, column, rate, d.bands)
     views.chart(bar, (described, column, d.bands, rate), "drill", summary, width="stretch")
-    views.results_table(described, [column])
+    views.results_table(described, [column], d.bands)
     if len(path) + 1 < len(segments):
         values = [v for v in described[column].to_list() if v != OTHER]
         pick = st.selectbox(

@@ -120,20 +120,30 @@ def remember_pick(selection: object, field: str) -> None:
             st.toast(f"Picked {plain(value)} for Compare")
 
 
-def results_table(described: pl.DataFrame, segments: Sequence[str]) -> None:
+def results_table(
+    described: pl.DataFrame, segments: Sequence[str], bands: Bands | None = None
+) -> None:
+    """The results table; with ``bands``, the rate column has the decimals that keep each rate
+    on its band's side of the thresholds (19.97 % beside "moderate", not 20.0 %)."""
     shown = report.display_table(described, segments)
     if "adjusted_rate" in described.columns:
         shown = shown.insert_column(
             len(segments) + 3, (described["adjusted_rate"] * 100).alias("Adjusted %")
         )
     percent = st.column_config.NumberColumn(format="%.1f%%")
+    decimals = (
+        formats.band_decimals(described["rate"].to_list(), (bands.moderate, bands.strong))
+        if bands is not None
+        else 1
+    )
+    rate = st.column_config.NumberColumn(format=f"%.{decimals}f%%")
     st.dataframe(
         shown,
         hide_index=True,
         column_config={
             "Contacts": st.column_config.NumberColumn(format="localized"),
             "Customers": st.column_config.NumberColumn(format="localized"),
-            "Rate %": percent,
+            "Rate %": rate,
             "Adjusted %": percent,
             "CI low %": percent,
             "CI high %": percent,

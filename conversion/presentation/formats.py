@@ -97,6 +97,26 @@ def band_percent(
     return f"{cut / 10**_MAX_DECIMALS:.{_MAX_DECIMALS}f}%"
 
 
+def band_decimals(fractions: Iterable[float | None], thresholds: Iterable[float]) -> int:
+    """The decimals a column of rates needs so that none reads across a band threshold.
+
+    For a table whose rate column has one number format: ``band_percent``'s rule, applied to
+    the column's most demanding value.
+
+    Examples
+    --------
+    >>> band_decimals([0.4, 0.1234], (0.1, 0.2)), band_decimals([0.4, 0.1997], (0.1, 0.2))
+    (1, 2)
+    """
+    limits = tuple(thresholds)
+    widest = 1
+    for fraction in fractions:
+        text = band_percent(fraction, limits, missing="")
+        if "." in text:
+            widest = max(widest, len(text.rstrip("%").split(".")[1]))
+    return widest
+
+
 def cohort(start: date | None, period: str, *, missing: str = EN_DASH) -> str:
     """A cohort as people name it, from the first day of its period.
 

@@ -280,6 +280,36 @@ def rate_summary(described: pl.DataFrame, label: str, overall_rate: float, bands
     )
 
 
+def share_summary(described: pl.DataFrame, label: str, share: str) -> str:
+    """The share chart's text alternative: how the customers (or contacts) split, largest first.
+
+    Examples
+    --------
+    >>> table = pl.DataFrame({"source": ["Ads", "Web"], "customers": [1, 3], "contacts": [4, 4]})
+    >>> share_summary(table, "source", "customers")
+    'Share of customers by source: Web 75.0%, Ads 25.0%.'
+    """
+    total = int(described[share].sum())
+    if total == 0:
+        return f"Share of {share} by {label}: there are no {share} to share out."
+    ordered = described.sort(share, descending=True)
+    parts = [
+        f"{row[label]} {formats.percent(row[share] / total)}"
+        for row in ordered.head(SUMMARY_PARTS).iter_rows(named=True)
+    ]
+    more = ordered.height - SUMMARY_PARTS
+    rest = f", and {more} more in the table below" if more > 0 else ""
+    return f"Share of {share} by {label}: {', '.join(parts)}{rest}."
+
+
+def grid_summary(first: str, second: str) -> str:
+    """The two-way grid's text alternative."""
+    return (
+        f"Conversion rate for every {first} × {second} pair, coloured by band; the results table "
+        "below has each pair's counts, rate and interval."
+    )
+
+
 def trend_summary(rates: pl.DataFrame, period: str, segment: str | None = None) -> str:
     """The trend chart's text alternative: the cohorts it spans and where the rate went."""
     if rates.is_empty():
@@ -305,6 +335,10 @@ def cohort_labelled(cohorts: pl.DataFrame, period: str) -> pl.DataFrame:
     """
     labels = [formats.cohort(start, period) for start in cohorts["cohort"].to_list()]
     return cohorts.with_columns(pl.Series("cohort", labels, dtype=pl.String))
+
+
+#: How many segments a share chart's text alternative names before pointing to the table.
+SUMMARY_PARTS = 5
 
 
 @dataclass(frozen=True)
