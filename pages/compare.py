@@ -65,7 +65,13 @@ rows = pl.DataFrame(
         for c in (result.a, result.b)
     ]
 )  # fmt: skip
-theme.altair_chart(charts.difference_chart(rows))
+theme.altair_chart(
+    charts.difference_chart(rows),
+    f"{result.a.label} converts at {formats.band_percent(result.a.rate, limits)} and "
+    f"{result.b.label} at {formats.band_percent(result.b.rate, limits)}, with 95 % intervals; "
+    f"the difference is {result.diff * 100:+.1f} points ({result.diff_low * 100:+.1f} to "
+    f"{result.diff_high * 100:+.1f}).",
+)
 
 st.subheader("Could another column explain it?")
 st.caption(

@@ -64,7 +64,13 @@ with control_tab:
     if overall is not None:
         cohorts_overall = overall[0]
         points = insights.p_chart(cohorts_overall)
-        theme.altair_chart(charts.control_chart(points, period=period), width="stretch")
+        outside = insights.outside_cohorts(points)
+        theme.altair_chart(
+            charts.control_chart(points, period=period),
+            f"Control chart (p-chart) of the rate per {period} cohort against the pooled rate: "
+            f"{len(outside)} of {points.height} cohorts outside the 3-sigma limits.",
+            width="stretch",
+        )
         views.control_notes(points, insights.cohort_chi_square(cohorts_overall))
         review = insights.monthly_review(table, segment)
         st.markdown("**Review of the latest mature cohort**")
@@ -81,7 +87,14 @@ with time_tab:
     if timing is not None:
         lags, _ = timing
         km = survival.kaplan_meier(lags, [segment] if segment else [])
-        theme.altair_chart(charts.time_to_convert_chart(km, segment=segment), width="stretch")
+        curves = f", one curve per {segment}" if segment else ""
+        theme.altair_chart(
+            charts.time_to_convert_chart(km, segment=segment),
+            "Share of contacts converted by days since contact (Kaplan–Meier, contacts not yet "
+            f"converted counted until the as-of date){curves}; the tables below give the median "
+            "days and the chance within 7 to 90 days.",
+            width="stretch",
+        )
         hint = survival.window_hint_text(lags)
         if hint:
             st.info(plain(hint))

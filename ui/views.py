@@ -333,7 +333,13 @@ def why_it_moved(data: Dataset, definition: Definition, period: DateBucket) -> N
         "segments changed. The two add up exactly to the change (midpoint shift-share).",
         border=True,
     )
-    theme.altair_chart(charts.waterfall_chart(parts), width="stretch")
+    theme.altair_chart(
+        charts.waterfall_chart(parts),
+        f"Waterfall from {label(before)} to {label(after)}: the overall rate moved "
+        f"{total['total_effect'] * 100:+.1f} points, each {column} value's mix and rate effect "
+        "a step; the table below has every step.",
+        width="stretch",
+    )
     st.caption(
         f"Mix effects total {total['mix_effect'] * 100:+.2f} points and rate effects "
         f"{total['rate_effect'] * 100:+.2f} points. Thin segments (fewer than 30 contacts in a "
