@@ -70,6 +70,15 @@ class Postgres:
                  "-w", "start")  # fmt: skip
         self.sql("create extension if not exists pg_stat_statements")
 
+    def restart(self) -> None:
+        """Stop the server and start it again (every open connection is cut)."""
+        pg_ctl = postgres_bin("pg_ctl")
+        assert pg_ctl
+        # With its log file again: a server left writing to this process's pipe never lets
+        # the call return.
+        self.run(pg_ctl, "-D", str(self.data), "-l", str(self.root / "log"), "-m", "fast", "-w",
+                 "restart")  # fmt: skip
+
     def stop(self) -> None:
         pg_ctl = postgres_bin("pg_ctl")
         if pg_ctl and self.data.exists():

@@ -560,10 +560,16 @@ def test_three_columns_and_a_drill_down_whose_totals_add_up(
         _wait_for_idle(tab)
         if width < 600:
             tab.locator('[data-testid="stSidebarCollapseButton"]').first.click()
+        _wait_for_title(tab, "Conversion by segment")
+        _wait_for_idle(tab)
         picker = tab.locator('[data-testid="stMultiSelect"]').filter(has_text="Break down by")
         for name in ("Country", "Device"):
-            picker.get_by_role("combobox").click()
-            tab.get_by_role("option", name=name, exact=True).click()
+            box = picker.get_by_role("combobox")
+            box.click()
+            expect(box).to_be_focused()
+            tab.keyboard.type(name)
+            tab.get_by_role("option", name=name, exact=True).wait_for()
+            tab.keyboard.press("Enter")
             tab.keyboard.press("Escape")
             _wait_for_idle(tab)
         assert picker.locator("[data-tag]").evaluate_all(

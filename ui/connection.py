@@ -6,6 +6,8 @@ The app's operator declares each database once, with the tables analysts may cou
     url = "postgresql://analyst@db.internal:5432/crm"   # password: PGPASSWORD or ~/.pgpass
     tables = ["contacts", "won_deals"]
     allow_queries = false                               # true lets analysts type SQL
+    statement_timeout_seconds = 60                      # each query is cancelled after this
+    max_rows = 100000                                   # a result larger than this is stopped
 
 Secrets never reach the page: the address is shown without a password and only table names
 from the list (or, when allowed, the analyst's own query) are used.
@@ -21,6 +23,7 @@ from streamlit.connections import BaseConnection
 
 from conversion import sources
 from conversion.errors import InputError
+from conversion.sources.guards import Limits
 
 
 class ContactsDatabase(BaseConnection[sources.Connection]):
@@ -41,7 +44,7 @@ class ContactsDatabase(BaseConnection[sources.Connection]):
         listed = settings.get("tables", [])
         self.tables = [str(t) for t in listed] if isinstance(listed, (list, tuple)) else []
         self.allows_queries = settings.get("allow_queries", False) is True
-        return sources.connect(url)
+        return sources.connect(url, limits=Limits.from_settings(settings))
 
     @property
     def shown_address(self) -> str:

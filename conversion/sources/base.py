@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
 
     import narwhals as nw
     import polars as pl
@@ -125,9 +125,3 @@ class Source(Protocol):
     def reading(self, orders: Any = None) -> contextlib.AbstractContextManager[None]:
         """A context in which a failure to read the table (or ``orders``) is an ``InputError``."""
         ...
-
-
-@contextlib.contextmanager
-def no_translation() -> Iterator[None]:
-    """For sources whose read failures need no translation."""
-    yield

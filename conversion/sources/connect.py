@@ -21,6 +21,7 @@ import narwhals as nw
 from conversion.definition import ENGINE_NAMES, ENGINES
 from conversion.errors import InputError
 from conversion.sources.databases import Remote
+from conversion.sources.guards import Limits, PostgresGuard, check_select_only, postgres_settings
 
 SECRETS_FILE = Path(".streamlit/secrets.toml")
 FILE_VIEW = "contacts"  # what a --query calls a file opened on DuckDB or Spark
@@ -106,13 +107,27 @@ class Connection:
     sessions, since a DuckDB connection must not serve two threads at once.
     """
 
-    def __init__(self, address: str, engine_name: str, native: Any, shown: str) -> None:
+    def __init__(
+        self,
+        address: str,
+        engine_name: str,
+        native: Any,
+        shown: str,
+        limits: Limits | None = None,
+    ) -> None:
         self.address, self.engine, self.native, self.shown = address, engine_name, native, shown
+        self.limits = limits or Limits()
+        self.guard: PostgresGuard | None = None
+        if engine_name == "postgresql":
+            params = _postgres_params(address, self.limits)
+            self.guard = PostgresGuard(native, lambda: native.do_connect(**params), self.limits)
 
     def open(self, *, table: str | None = None, query: str | None = None) -> Remote:
         """A table (or the result of a query) on this engine, without reading its rows."""
         if table is not None and query is not None:
             raise InputError("Give either a table or a query, not both.")
+        if query is not None:
+            check_select_only(query, _DIALECTS[self.engine])
         try:
             frame = _OPENERS[self.engine](self, table, query)
         except InputError:
@@ -125,26 +140,33 @@ class Connection:
             name = f"{self.shown} (read by {ENGINE_NAMES[self.engine]})"
         else:
             name = f"{what(table, query)} on {self.shown}"
-        return Remote(nw.from_native(frame), self.engine, name)
+        return Remote(nw.from_native(frame), self.engine, name, self.limits, self.guard)
 
 
 def connect(
-    address: str, *, engine_name: str | None = None, spark_master: str | None = None
+    address: str,
+    *,
+    engine_name: str | None = None,
+    spark_master: str | None = None,
+    limits: Limits | None = None,
 ) -> Connection:
     """Connect to the engine an address names (see ``engine_of``); nothing is read yet.
 
     ``address`` is a ``postgresql://`` or ``duckdb://`` address, or with ``engine_name``
     ``"duckdb"`` or ``"spark"`` a Parquet or CSV file (or folder) that engine reads itself.
+    A PostgreSQL session is read-only with a statement timeout (``limits``, by default 60 s
+    and 100,000 rows back): see ``conversion.sources.guards``.
     """
     kind = engine_of(address, engine_name)
     shown = describe_address(address)
+    limits = limits or Limits()
     try:
-        native = _CONNECTORS[kind](address, spark_master)
+        native = _CONNECTORS[kind](address, spark_master, limits)
     except InputError:
         raise
     except Exception as error:  # connection refused, unknown host, bad credentials
         raise InputError(f"Could not connect to {shown}: {_first_line(error)}") from None
-    return Connection(address, kind, native, shown)
+    return Connection(address, kind, native, shown, limits)
 
 
 def open_remote(
@@ -178,29 +200,56 @@ def _need(table: str | None, query: str | None) -> None:
         raise InputError("Say which table to count (--table NAME) or give a query (--query SQL).")
 
 
-def _connect_postgres(address: str, _master: str | None) -> Any:
+def _postgres_params(address: str, limits: Limits) -> dict[str, Any]:
+    """How ibis connects to the address: read-only transactions and the statement timeout."""
+    parts = urlsplit(address)
+    return {
+        "host": parts.hostname or None,
+        "port": parts.port or 5432,
+        "user": parts.username or None,
+        "password": parts.password or None,
+        "database": parts.path.lstrip("/") or None,
+        "options": postgres_settings(limits),
+    }
+
+
+def _connect_postgres(address: str, _master: str | None, limits: Limits) -> Any:
     import ibis
 
-    parts = urlsplit(address)
-    return ibis.postgres.connect(
-        host=parts.hostname or None,
-        port=parts.port or None,
-        user=parts.username or None,
-        password=parts.password or None,
-        database=parts.path.lstrip("/") or None,
-    )
+    return ibis.postgres.connect(**_postgres_params(address, limits))
 
 
 def _open_postgres(connection: Connection, table: str | None, query: str | None) -> Any:
     _need(table, query)
     if query is not None:
-        return connection.native.sql(query)
+        # ibis would learn the query's columns through a temporary view, which a read-only
+        # session may not create: ask the server for them with a zero-row select instead.
+        return connection.native.sql(query, schema=_query_schema(connection, query))
     assert table is not None  # _need: a table or a query
     schema, _, name = table.rpartition(".")
     return connection.native.table(name, database=schema or None)
 
 
-def _connect_duckdb(address: str, _master: str | None) -> Any:
+def _query_schema(connection: Connection, query: str) -> Any:
+    """The columns (and their types) a PostgreSQL query returns, read without running it."""
+    import ibis
+    from ibis.backends.sql.datatypes import PostgresType
+
+    if connection.guard is not None:
+        connection.guard()
+    con = connection.native.con
+    with con.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM ({query}) AS cbs_query LIMIT 0")
+        columns = [(c.name, c.type_code) for c in cursor.description or []]
+        oids = sorted({oid for _, oid in columns})
+        cursor.execute(
+            "SELECT oid, format_type(oid, NULL) FROM pg_type WHERE oid = ANY(%s)", [oids]
+        )
+        names = dict(cursor.fetchall())
+    return ibis.schema({name: PostgresType.from_string(names[oid]) for name, oid in columns})
+
+
+def _connect_duckdb(address: str, _master: str | None, _limits: Limits) -> Any:
     import duckdb
 
     if address.startswith("duckdb:"):
@@ -241,7 +290,7 @@ def spark_session(master: str | None = None) -> Any:
     return builder.getOrCreate()
 
 
-def _connect_spark(_address: str, master: str | None) -> Any:
+def _connect_spark(_address: str, master: str | None, _limits: Limits) -> Any:
     return spark_session(master)
 
 
@@ -261,3 +310,4 @@ def _open_spark(connection: Connection, table: str | None, query: str | None) ->
 
 _CONNECTORS = {"postgresql": _connect_postgres, "duckdb": _connect_duckdb, "spark": _connect_spark}
 _OPENERS = {"postgresql": _open_postgres, "duckdb": _open_duckdb, "spark": _open_spark}
+_DIALECTS = {"postgresql": "postgres", "duckdb": "duckdb", "spark": "spark"}

@@ -17,12 +17,13 @@ import polars as pl
 
 from conversion.errors import InputError
 from conversion.sources import rows
-from conversion.sources.base import Check, Rows, Supports, no_translation
+from conversion.sources.base import Check, Rows, Supports
+from conversion.sources.guards import Limits, database_errors, too_many_rows
 from conversion.sources.messages import unreadable_flags
 
 if TYPE_CHECKING:
     import contextlib
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from conversion.definition import Definition
 
@@ -36,6 +37,9 @@ class Remote:
     frame: nw.LazyFrame = field(repr=False, compare=False)
     engine: str
     name: str
+    limits: Limits = field(default=Limits(), compare=False)
+    # Run before each query (PostgreSQL: read-only mode and timeout set again, reconnect).
+    guard: Callable[[], None] | None = field(default=None, repr=False, compare=False)
     notes: ClassVar[tuple[str, ...]] = ()
     supports: ClassVar[Supports] = Supports(weeks=False, bins=False, rows=False)
     decimal_comma: ClassVar[bool] = False
@@ -46,7 +50,8 @@ class Remote:
 
     def sample(self, rows: int = DETECTION_ROWS) -> pl.DataFrame:
         """The first rows, for a preview and for detecting roles (never for counting)."""
-        return self.fetch(self.frame.head(rows))
+        with self.reading():
+            return self.fetch(self.frame.head(rows))
 
     def claim(self, columns: Sequence[str]) -> None:
         """A database's column names are distinct: nothing to check."""
@@ -64,8 +69,18 @@ class Remote:
         return rows.order_rows(self.frame, d, self.name)
 
     def fetch(self, frame: nw.LazyFrame) -> pl.DataFrame:
-        """Run the query on the engine; the (small) result comes back as a polars DataFrame."""
-        return frame.collect(backend="polars").to_native()
+        """Run the query on the engine; the (small) result comes back as a polars DataFrame.
+
+        A result of more than ``limits.max_rows`` rows is stopped at the engine (it is asked
+        for one row more than the limit) and refused.
+        """
+        if self.guard is not None:
+            self.guard()
+        limit = self.limits.max_rows
+        result = frame.head(limit + 1).collect(backend="polars").to_native()
+        if result.height > limit:
+            raise too_many_rows(self.name, self.limits)
+        return result
 
     def explain(self, check: Check, d: Definition) -> str:
         """Name the flag values that are not yes/no-like: counted where the data are."""
@@ -82,5 +97,6 @@ class Remote:
         return rows.missing_values(self.frame, columns, self.fetch)
 
     def reading(self, orders: object = None) -> contextlib.AbstractContextManager[None]:
-        """Database errors are the driver's own; a count's queries raise them as they are."""
-        return no_translation()
+        """A database fault while counting (a refused write, a timeout, a lost connection, a
+        dropped table) becomes a plain message naming this table's connection."""
+        return database_errors(self.name, self.limits)

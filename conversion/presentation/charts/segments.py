@@ -173,18 +173,7 @@ def bar_chart(
             tooltip=tooltip,
         )
     )
-    # On a narrow chart (a phone) the label past the whisker keeps the rate and the band only;
-    # the small-sample note stays in the tooltip and the table.
-    short = f"width < {NARROW_CHART} ? datum._rate_text + ' ' + datum.band : datum._label"
-    bar_labels = (
-        alt.Chart()
-        .mark_text(align="left", baseline="middle", dx=6, fontSize=11, text=alt.expr(short))
-        .encode(
-            x=alt.X(field="ci_high", type="quantitative", title=RATE_TITLE),
-            y=y,
-            tooltip=tooltip,
-        )
-    )
+    bar_labels = _rate_labels(y, tooltip)
     label_expr = "datum._rate_text + '  ' + datum.band"
     if "low_sample" in table.columns:
         label_expr += " + (datum.low_sample ? ' · small sample' : '')"
@@ -198,6 +187,24 @@ def bar_chart(
     if title is not None:
         chart = chart.properties(title=title)
     return chart
+
+
+def _rate_labels(y: alt.Y, tooltip: list[alt.Tooltip]) -> alt.Chart:
+    """Each bar's rate and band, past its whisker.
+
+    On a narrow chart (a phone) the label keeps the rate and the band only; the small-sample
+    note stays in the tooltip and the table.
+    """
+    short = f"width < {NARROW_CHART} ? datum._rate_text + ' ' + datum.band : datum._label"
+    return (
+        alt.Chart()
+        .mark_text(align="left", baseline="middle", dx=6, fontSize=11, text=alt.expr(short))
+        .encode(
+            x=alt.X(field="ci_high", type="quantitative", title=RATE_TITLE),
+            y=y,
+            tooltip=tooltip,
+        )
+    )
 
 
 def pie_chart(
