@@ -157,3 +157,36 @@ def test_trends_run_in_the_database_and_say_what_needs_a_file(tmp_path: Path) ->
     assert cohort_table["contacts"].tolist() == want["contacts"].to_list()
     assert cohort_table["customers"].tolist() == want["customers"].to_list()
     assert any("works on files only" in i.value for i in at.info)
+
+
+def test_typed_queries_on_postgres_warn_about_a_writing_role_and_refuse_writes(postgres) -> None:
+    write_postgres(postgres, crm_frame(), "app_contacts")
+    section = {"url": postgres.address, "tables": ["app_contacts"], "allow_queries": True}
+    at = app_with({"warehouse": section})
+    warnings = [w.value for w in at.warning]
+    assert any("is a superuser" in w for w in warnings), warnings
+
+    before = postgres.sql("select count(*) from app_contacts")
+    at.radio(key="db_kind").set_value("SQL query").run()
+    at.text_area(key="db_query").input("select * from app_contacts, lo_import('/etc/hostname')")
+    at.button(key="db_go").click().run()
+    assert not at.exception
+    assert any("lo_import" in e.value.replace("\\", "") for e in at.error), [
+        e.value for e in at.error
+    ]
+    assert postgres.sql("select count(*) from app_contacts") == before
+
+    # A role that can only read: no warning, and its typed query counts.
+    if postgres.sql("select 1 from pg_roles where rolname = 'app_reader'"):
+        postgres.sql("drop owned by app_reader cascade")
+    postgres.sql("drop role if exists app_reader")
+    postgres.sql("create role app_reader login")
+    postgres.sql("grant select on app_contacts to app_reader")
+    reader = {**section, "url": postgres.address.replace("postgres@", "app_reader@")}
+    at = app_with({"reader": reader})
+    assert not any("superuser" in w.value or "may write" in w.value for w in at.warning)
+    at.radio(key="db_kind").set_value("SQL query").run()
+    at.text_area(key="db_query").input("select * from app_contacts")
+    at.button(key="db_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    check_hand_counts(at)

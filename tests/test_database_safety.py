@@ -159,3 +159,21 @@ def test_a_server_that_refuses_connections_names_the_address_not_the_password(sa
     message = str(caught.value)
     assert "s3cret-pass" not in message
     assert "postgresql://analyst@127.0.0.1" in message
+
+
+def test_a_role_that_can_write_is_reported_and_a_reader_is_not(safe_table):
+    if safe_table.sql("select 1 from pg_roles where rolname = 'cbs_reader'"):
+        safe_table.sql("drop owned by cbs_reader cascade")
+    safe_table.sql("drop role if exists cbs_reader")
+    safe_table.sql("create role cbs_reader login")
+    safe_table.sql("grant select on safe_contacts to cbs_reader")
+    as_reader = safe_table.address.replace("postgres@", "cbs_reader@")
+    assert sources.connect(as_reader).write_powers(["safe_contacts"]) == []
+
+    safe_table.sql("grant insert on safe_contacts to cbs_reader")
+    assert sources.connect(as_reader).write_powers(["safe_contacts"]) == [
+        "may write to safe_contacts"
+    ]
+    assert "is a superuser" in sources.connect(safe_table.address).write_powers(["safe_contacts"])
+    safe_table.sql("drop owned by cbs_reader cascade")
+    safe_table.sql("drop role cbs_reader")

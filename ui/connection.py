@@ -46,6 +46,10 @@ class ContactsDatabase(BaseConnection[sources.Connection]):
         self.allows_queries = settings.get("allow_queries", False) is True
         return sources.connect(url, limits=Limits.from_settings(settings))
 
+    def write_powers(self) -> list[str]:
+        """What the connection's role could change beyond reading (see Connection.write_powers)."""
+        return self._instance.write_powers(self.tables)
+
     @property
     def shown_address(self) -> str:
         return self._instance.shown

@@ -333,6 +333,22 @@ def take_upload(
     return True
 
 
+def _warn_about_write_powers(database: connection.ContactsDatabase) -> None:
+    """With typed queries allowed, say so when the connection's role can do more than read."""
+    try:
+        powers = database.write_powers()
+    except InputError as error:
+        st.error(plain(error))
+        return
+    if powers:
+        st.warning(
+            f"This connection's database role {plain('; '.join(powers))}. Sessions here are "
+            "read-only, but with typed queries allowed the operator should give the app a role "
+            "that can only read the listed tables (see the README's database section).",
+            icon=":material/shield:",
+        )
+
+
 SECRETS_EXAMPLE = """\
 # .streamlit/secrets.toml (never committed: .gitignore lists it)
 [connections.crm]
@@ -361,6 +377,8 @@ def database_controls() -> None:
         st.error(plain(error))
         return
     st.caption(f"Counts run on {plain(address)}; only the per-segment table comes back.")
+    if database.allows_queries:
+        _warn_about_write_powers(database)
     kinds = ["Table"] + (["SQL query"] if database.allows_queries else [])
     kind = st.radio("Contacts from", kinds, horizontal=True, key="db_kind")
     table = query = None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import narwhals as nw
@@ -21,7 +21,16 @@ import narwhals as nw
 from conversion.definition import ENGINE_NAMES, ENGINES
 from conversion.errors import InputError
 from conversion.sources.databases import Remote
-from conversion.sources.guards import Limits, PostgresGuard, check_select_only, postgres_settings
+from conversion.sources.guards import (
+    Limits,
+    PostgresGuard,
+    check_select_only,
+    database_errors,
+    postgres_settings,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 SECRETS_FILE = Path(".streamlit/secrets.toml")
 FILE_VIEW = "contacts"  # what a --query calls a file opened on DuckDB or Spark
@@ -121,6 +130,39 @@ class Connection:
         if engine_name == "postgresql":
             params = _postgres_params(address, self.limits)
             self.guard = PostgresGuard(native, lambda: native.do_connect(**params), self.limits)
+
+    def write_powers(self, tables: Sequence[str] = ()) -> list[str]:
+        """What this session's database role could change, in words (empty: it can only read).
+
+        PostgreSQL only (the sessions are read-only anyway; this tells the operator that the
+        role itself should be): a superuser, the right to read server files, and write grants
+        on any of ``tables``. Other engines: nothing to report.
+        """
+        if self.engine != "postgresql":
+            return []
+        powers: list[str] = []
+        with database_errors(self.shown, self.limits), self.native.con.cursor() as cursor:
+            if self.guard is not None:
+                self.guard()
+            cursor.execute(
+                "SELECT rolsuper, pg_has_role(current_user, 'pg_read_server_files', 'member') "
+                "FROM pg_roles WHERE rolname = current_user"
+            )
+            superuser, server_files = cursor.fetchone() or (False, False)
+            if superuser:
+                powers.append("is a superuser")
+            elif server_files:
+                powers.append("may read the server's files (pg_read_server_files)")
+            for table in tables:
+                cursor.execute(
+                    "SELECT has_table_privilege(current_user, %s, "
+                    "'INSERT, UPDATE, DELETE, TRUNCATE')",
+                    [table],
+                )
+                row = cursor.fetchone()
+                if row and row[0]:
+                    powers.append(f"may write to {table}")
+        return powers
 
     def open(self, *, table: str | None = None, query: str | None = None) -> Remote:
         """A table (or the result of a query) on this engine, without reading its rows."""
