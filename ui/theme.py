@@ -8,7 +8,6 @@ dark grey for a white page. Band and segment colours (Okabe–Ito) read on both.
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -32,7 +31,7 @@ def themed(spec: dict[str, Any], *, dark: bool | None = None) -> dict[str, Any]:
     """``spec`` for the viewer's theme: unchanged when light; a recoloured copy when dark."""
     if not (is_dark() if dark is None else dark):
         return spec
-    out = _recoloured(copy.deepcopy(spec))
+    out = _recoloured(spec)  # a new tree: the cached spec is left as it is
     config = out.setdefault("config", {})
     config.setdefault("text", {})["color"] = DARK_TEXT
     return out
