@@ -13,12 +13,13 @@ integrals of the same kind (see ``expected_loss``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import integrate
+from scipy import integrate, special
 from scipy import stats as distributions
 
 from conversion.analysis.insights._shared import count_arrays
@@ -133,13 +134,19 @@ def _p_greater(a1: float, b1: float, a2: float, b2: float) -> float:
     sees the peak however many contacts there are.
     """
     _check_beta(a1, b1, a2, b2)
-    x = distributions.beta(a1, b1)
-    low, high = float(x.ppf(1e-12)), float(x.isf(1e-12))
+    low = float(special.betaincinv(a1, b1, 1e-12))
+    high = float(special.betainccinv(a1, b1, 1e-12))
+    log_norm = float(special.betaln(a1, b1))
+
+    def integrand(t: float) -> float:
+        log_pdf = (a1 - 1) * math.log(t) + (b1 - 1) * math.log1p(-t) - log_norm
+        return math.exp(log_pdf) * float(special.betainc(a2, b2, t))
+
     value, _ = integrate.quad(
-        lambda t: x.pdf(t) * distributions.beta.cdf(t, a2, b2),
-        low,
-        high,
-        points=[float(x.mean())],
+        integrand,
+        max(low, 1e-300),
+        min(high, 1 - 1e-16),
+        points=[a1 / (a1 + b1)],
         epsabs=1e-11,
         epsrel=1e-10,
         limit=200,

@@ -206,7 +206,8 @@ def _segment_leads(
 def _power_total(target: float, rest: float, ratio: float, level: float, power: float) -> float:
     if math.isnan(target) or not 0 <= target <= 1:
         return math.nan
-    return math.ceil(contacts_for_difference(target, rest, alpha=level, power=power, ratio=ratio))
+    needed = contacts_for_difference(target, rest, alpha=level, power=power, ratio=ratio)
+    return float(math.ceil(needed)) if math.isfinite(needed) else math.nan
 
 
 def _counts_series(name: str, values: np.ndarray) -> pl.Series:
