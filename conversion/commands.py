@@ -172,8 +172,7 @@ def _period_change(
         as_of=counts.quality.as_of,
     )
     segments = [s for s in definition.segments if s != definition.contact_date]
-    previous, current = (table.filter(pl.col("cohort") == p) for p in periods)
-    return change.period_change(previous, current, segments, adjust=args.adjust), periods
+    return change.between_cohorts(table, segments, *periods, adjust=args.adjust), periods
 
 
 def run_change(args: argparse.Namespace, definition: Definition) -> str:

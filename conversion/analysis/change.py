@@ -170,6 +170,35 @@ def _with_contributions(table: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     return ranked.sort("driver_rank").select(*keys, *CHANGE_COLUMNS)
 
 
+def between_cohorts(
+    cohorts: pl.DataFrame,
+    segments: Sequence[str],
+    previous: object,
+    current: object,
+    adjust: AdjustMethod = "bh",
+) -> pl.DataFrame:
+    """``period_change`` of two cohorts of a ``counting.cohorts`` table (values of ``cohort``).
+
+    The cohort table's counts hold mature contacts only (immature ones are counted apart, in
+    ``immature``), so neither period carries contacts whose window is not over.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> jan, feb = dt.date(2025, 1, 1), dt.date(2025, 2, 1)
+    >>> cohorts = pl.DataFrame({"cohort": [jan, feb], "s": ["A", "A"],
+    ...                         "contacts": [10, 10], "customers": [1, 3]})
+    >>> between_cohorts(cohorts, ["s"], jan, feb)["change"].round(2).to_list()
+    [0.2]
+    """
+    return period_change(
+        cohorts.filter(pl.col("cohort") == previous),
+        cohorts.filter(pl.col("cohort") == current),
+        segments,
+        adjust=adjust,
+    )
+
+
 def overall_change(table: pl.DataFrame) -> tuple[float, float]:
     """The overall rate in the previous and the current period, from ``period_change`` output.
 
