@@ -125,11 +125,7 @@ def pick_periods(
     >>> pick_periods(table, "month")
     (datetime.date(2025, 4, 1), datetime.date(2025, 5, 1))
     """
-    mature = [
-        start
-        for start in _mature_starts(cohorts)
-        if as_of is None or period_end(start, period) <= as_of
-    ]
+    mature = mature_periods(cohorts, period, as_of)
     if current is None:
         if not mature:
             raise InputError(
@@ -151,10 +147,19 @@ def pick_periods(
     return previous_start_, current_start
 
 
-def _mature_starts(cohorts: pl.DataFrame) -> list[date]:
-    """Periods that are mature and have contacts, oldest first."""
+def mature_periods(cohorts: pl.DataFrame, period: DateBucket, as_of: date | None) -> list[date]:
+    """The periods that can be compared, oldest first: mature, over by ``as_of``, with contacts.
+
+    Examples
+    --------
+    >>> table = pl.DataFrame({"cohort": [date(2025, 4, 1), date(2025, 5, 1), date(2025, 6, 1)],
+    ...                       "contacts": [10, 0, 9], "mature": [True, True, True]})
+    >>> mature_periods(table, "month", date(2025, 6, 29))
+    [datetime.date(2025, 4, 1)]
+    """
     totals = cohorts.group_by("cohort").agg(pl.col("contacts").sum(), pl.col("mature").all())
-    return totals.filter(pl.col("mature") & (pl.col("contacts") > 0))["cohort"].sort().to_list()
+    starts = totals.filter(pl.col("mature") & (pl.col("contacts") > 0))["cohort"].sort()
+    return [s for s in starts.to_list() if as_of is None or period_end(s, period) <= as_of]
 
 
 def _checked(cohorts: pl.DataFrame, start: date, period: DateBucket, mature: list[date]) -> date:
