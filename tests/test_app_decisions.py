@@ -168,3 +168,13 @@ def test_the_share_link_carries_the_decision_aids() -> None:
     assert fresh.session_state["decision_extra"] == ["sure"]
     assert any("extra='x'" in shown(w.value) for w in fresh.warning)
     assert any("P(strong) %" in df.value.columns for df in fresh.dataframe)
+
+
+def test_the_guide_explains_each_decision_aid_in_a_line() -> None:
+    at = run_app()
+    at.switch_page("pages/guide.py").run()
+    assert not at.exception
+    text = shown("\n".join(m.value for m in at.markdown))
+    for heading in ("**What changed**", "**P(strong) / P(poor)**", "**P(A beats B)**",
+                    "**Leads for ± X pp**", "**Leads to tell from the rest**"):  # fmt: skip
+        assert heading in text
