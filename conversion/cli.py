@@ -295,8 +295,14 @@ def _change_parsers(commands: argparse._SubParsersAction) -> None:
         _counting_arguments(parser)
         _output_arguments(parser)
         _remote_arguments(parser)
-    change.add_argument("--current", metavar="PERIOD", help="e.g. 2025-06 (default: latest mature)")
-    change.add_argument("--previous", metavar="PERIOD", help="default: the period before --current")
+    change.add_argument(
+        "--current",
+        metavar="PERIOD",
+        help="e.g. 2025-06, or a run 2025-04..2025-06 (default: the latest mature period)",
+    )
+    change.add_argument(
+        "--previous", metavar="PERIOD", help="default: as many periods just before --current"
+    )
     check.add_argument(
         "--min-contacts",
         type=_non_negative_int,

@@ -16,7 +16,7 @@ import polars as pl
 
 from conversion import counting, reading, sources
 from conversion.analysis import change, stats
-from conversion.counting.periods import pick_periods
+from conversion.counting.periods import Span, pick_spans
 from conversion.errors import InputError
 from conversion.presentation import change_report
 from conversion.presentation.output import write_atomically
@@ -26,7 +26,6 @@ from conversion.roles import complete_definition, detect_roles
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import date
 
     from conversion.counting import Counts
     from conversion.definition import Definition
@@ -154,7 +153,7 @@ def _remote_sources(
 
 def _period_change(
     args: argparse.Namespace, definition: Definition
-) -> tuple[pl.DataFrame, tuple[date, date]]:
+) -> tuple[pl.DataFrame, tuple[Span, Span]]:
     """``change.period_change`` of the two periods the arguments name (mature contacts only)."""
     if args.source is not None or args.engine is not None:
         contacts, orders, rows = _remote_sources(args)
@@ -164,7 +163,7 @@ def _period_change(
     table, counts = counting.cohorts(contacts, definition, orders, period=args.period)
     for warning in counts.warnings:
         print(f"conversion: note: {warning}", file=sys.stderr)
-    periods = pick_periods(
+    periods = pick_spans(
         table,
         args.period,
         getattr(args, "current", None),
@@ -172,7 +171,7 @@ def _period_change(
         as_of=counts.quality.as_of,
     )
     segments = [s for s in definition.segments if s != definition.contact_date]
-    return change.between_cohorts(table, segments, *periods, adjust=args.adjust), periods
+    return change.between_spans(table, segments, *periods, adjust=args.adjust), periods
 
 
 def run_change(args: argparse.Namespace, definition: Definition) -> str:

@@ -13,8 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conversion.analysis.change import drops, overall_change, period_change
-from conversion.counting.periods import parse_period, period_end, pick_periods, previous_start
+from conversion.analysis.change import between_spans, drops, overall_change, period_change
+from conversion.counting.periods import (
+    parse_period,
+    period_end,
+    pick_periods,
+    pick_spans,
+    previous_start,
+)
 from conversion.errors import InputError
 
 # statsmodels 0.15: confint_proportions_2indep(15, 100, 30, 100, method="newcomb").
@@ -202,3 +208,27 @@ def test_period_names_and_calendar_steps() -> None:
     assert previous_start(date(2025, 1, 6), "week") == date(2024, 12, 30)
     assert period_end(date(2024, 2, 1), "month") == date(2024, 2, 29)
     assert period_end(date(2024, 12, 30), "week") == date(2025, 1, 5)
+
+
+def test_runs_of_periods_and_their_sums() -> None:
+    table = cohorts(*[(date(2025, m, 1), 5, m < 7) for m in range(1, 8)])
+    assert pick_spans(table, "month", "2025-05..2025-06") == (
+        (date(2025, 3, 1), date(2025, 4, 1)),
+        (date(2025, 5, 1), date(2025, 6, 1)),
+    )
+    assert pick_spans(table, "month", "2025-04..2025-06", "2025-01") == (
+        (date(2025, 1, 1), date(2025, 1, 1)),
+        (date(2025, 4, 1), date(2025, 6, 1)),
+    )
+    assert pick_spans(table, "month") == ((MAY_1, MAY_1), (JUNE_1, JUNE_1))
+    with pytest.raises(InputError, match="not mature"):
+        pick_spans(table, "month", "2025-06..2025-07")
+    with pytest.raises(InputError, match="must end before"):
+        pick_spans(table, "month", "2025-05..2025-06", "2025-04..2025-05")
+    runs = pl.DataFrame(
+        {"cohort": [APRIL, MAY_1, JUNE_1], "source": ["A"] * 3,
+         "contacts": [10, 20, 30], "customers": [1, 4, 9]}
+    )  # fmt: skip
+    row = between_spans(runs, ["source"], (APRIL, APRIL), (MAY_1, JUNE_1)).row(0, named=True)
+    assert (row["current_contacts"], row["current_customers"]) == (50, 13)
+    assert row["change"] == pytest.approx(13 / 50 - 1 / 10)

@@ -162,3 +162,30 @@ def test_check_exits_2_on_bad_input(big_drop: Path) -> None:
     assert run("check", big_drop, "--segment", "source", "--period", "day").returncode == 2
     missing = run("check", big_drop.with_name("nothing.csv"), "--segment", "source")
     assert missing.returncode == 2
+
+
+def test_change_compares_runs_of_months_summed_by_hand(tmp_path: Path) -> None:
+    path = write_contacts(
+        tmp_path / "leads.csv",
+        {("Email", date(2025, 4, 1)): (100, 20), ("Ads", date(2025, 4, 1)): (50, 5),
+         ("Email", MAY): (100, 30), ("Ads", MAY): (50, 5),
+         ("Email", JUNE): (100, 15), ("Ads", JUNE): (60, 6)},
+    )  # fmt: skip
+    # May and June together against the two months before (only April has contacts).
+    result = run("change", path, "--segment", "source", *FLAGS, "--current", "2025-05..2025-06",
+                 "--format", "json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert (document["previous"], document["previous_end"]) == ("2025-03-01", "2025-04-30")
+    assert (document["current"], document["current_end"]) == ("2025-05-01", "2025-06-30")
+    email = next(s for s in document["segments"] if s["source"] == "Email")
+    assert (email["previous_contacts"], email["previous_customers"]) == (100, 20)
+    assert (email["current_contacts"], email["current_customers"]) == (200, 45)
+    assert email["change_pp"] == pytest.approx(45 / 200 * 100 - 20.0)
+    text = run("change", path, "--segment", "source", *FLAGS, "--current", "2025-05..2025-06",
+               "--previous", "2025-04")  # fmt: skip
+    assert text.returncode == 0
+    assert text.stdout.splitlines()[0].split()[1:3] == ["Apr", "2025"]
+    assert "May 2025–Jun 2025" in text.stdout.splitlines()[0]
+    backwards = run("change", path, "--segment", "source", *FLAGS, "--current", "2025-06..2025-05")
+    assert backwards.returncode == 2 and "runs backwards" in backwards.stderr

@@ -11,6 +11,7 @@ segment's share of the change in the overall rate (the symmetric mix/rate split 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -173,8 +174,8 @@ def _with_contributions(table: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
 def between_cohorts(
     cohorts: pl.DataFrame,
     segments: Sequence[str],
-    previous: object,
-    current: object,
+    previous: date,
+    current: date,
     adjust: AdjustMethod = "bh",
 ) -> pl.DataFrame:
     """``period_change`` of two cohorts of a ``counting.cohorts`` table (values of ``cohort``).
@@ -191,12 +192,32 @@ def between_cohorts(
     >>> between_cohorts(cohorts, ["s"], jan, feb)["change"].round(2).to_list()
     [0.2]
     """
-    return period_change(
-        cohorts.filter(pl.col("cohort") == previous),
-        cohorts.filter(pl.col("cohort") == current),
-        segments,
-        adjust=adjust,
-    )
+    return between_spans(cohorts, segments, (previous, previous), (current, current), adjust)
+
+
+def between_spans(
+    cohorts: pl.DataFrame,
+    segments: Sequence[str],
+    previous: tuple[date, date],
+    current: tuple[date, date],
+    adjust: AdjustMethod = "bh",
+) -> pl.DataFrame:
+    """``period_change`` of two runs of cohorts, each ``(first, last)`` cohort, counts summed.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> jan, feb, mar = (dt.date(2025, m, 1) for m in (1, 2, 3))
+    >>> cohorts = pl.DataFrame({"cohort": [jan, feb, mar], "s": ["A", "A", "A"],
+    ...                         "contacts": [10, 10, 10], "customers": [1, 3, 4]})
+    >>> between_spans(cohorts, ["s"], (jan, feb), (mar, mar))["change"].round(2).to_list()
+    [0.2]
+    """
+
+    def within(span: tuple[date, date]) -> pl.DataFrame:
+        return cohorts.filter(pl.col("cohort").is_between(span[0], span[1]))
+
+    return period_change(within(previous), within(current), segments, adjust=adjust)
 
 
 def overall_change(table: pl.DataFrame) -> tuple[float, float]:

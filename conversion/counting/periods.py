@@ -147,6 +147,110 @@ def pick_periods(
     return previous_start_, current_start
 
 
+Span = tuple[date, date]
+"""A run of whole periods: the first day of its first period and of its last one."""
+
+SPAN_SEPARATOR = ".."
+
+
+def parse_span(text: str, period: DateBucket) -> Span:
+    """The periods ``text`` names: one period, or ``FIRST..LAST`` for a run of them.
+
+    Examples
+    --------
+    >>> parse_span("2025-04..2025-06", "month")
+    (datetime.date(2025, 4, 1), datetime.date(2025, 6, 1))
+    >>> parse_span("2025-Q2", "quarter")
+    (datetime.date(2025, 4, 1), datetime.date(2025, 4, 1))
+    """
+    first, sep, last = text.partition(SPAN_SEPARATOR)
+    span = (parse_period(first, period), parse_period(last if sep else first, period))
+    if span[1] < span[0]:
+        raise InputError(f"{text!r} runs backwards: write the earlier {period} first.")
+    return span
+
+
+def span_starts(span: Span, period: DateBucket) -> list[date]:
+    """The first day of every period of ``span``, in order.
+
+    Examples
+    --------
+    >>> span_starts((date(2024, 11, 1), date(2025, 1, 1)), "month")
+    [datetime.date(2024, 11, 1), datetime.date(2024, 12, 1), datetime.date(2025, 1, 1)]
+    """
+    starts = [span[1]]
+    while starts[-1] > span[0]:
+        starts.append(previous_start(starts[-1], period))
+    return starts[::-1]
+
+
+def pick_spans(
+    cohorts: pl.DataFrame,
+    period: DateBucket,
+    current: str | None = None,
+    previous: str | None = None,
+    as_of: date | None = None,
+) -> tuple[Span, Span]:
+    """The (previous, current) runs of periods to compare; ``pick_periods`` for runs.
+
+    ``current`` and ``previous`` may each name one period or ``FIRST..LAST``; ``previous``
+    defaults to as many periods just before ``current``. Every period of a run that has contacts
+    must be mature, and the previous run must end before the current one starts.
+
+    Examples
+    --------
+    >>> table = pl.DataFrame({"cohort": [date(2025, m, 1) for m in range(1, 7)],
+    ...                       "contacts": [5] * 6, "mature": [True] * 6})
+    >>> previous, current = pick_spans(table, "month", "2025-05..2025-06")
+    >>> previous
+    (datetime.date(2025, 3, 1), datetime.date(2025, 4, 1))
+    """
+    if current is None and previous is None:
+        before, after = pick_periods(cohorts, period, as_of=as_of)
+        return (before, before), (after, after)
+    if current is None:
+        after = pick_periods(cohorts, period, as_of=as_of)[1]
+        current_span: Span = (after, after)
+    else:
+        current_span = parse_span(current, period)
+    if previous is None:
+        length = len(span_starts(current_span, period))
+        last = previous_start(current_span[0], period)
+        first = last
+        for _ in range(length - 1):
+            first = previous_start(first, period)
+        previous_span: Span = (first, last)
+    else:
+        previous_span = parse_span(previous, period)
+    mature = mature_periods(cohorts, period, as_of)
+    for span in (previous_span, current_span):
+        _checked_span(cohorts, span, period, mature)
+    if previous_span[1] >= current_span[0]:
+        raise InputError(
+            f"The previous {period}s (to {previous_span[1]}) must end before the current ones "
+            f"start ({current_span[0]})."
+        )
+    return previous_span, current_span
+
+
+def _checked_span(
+    cohorts: pl.DataFrame, span: Span, period: DateBucket, mature: list[date]
+) -> None:
+    """Check that a run has contacts and that each of its periods with contacts is mature."""
+    if span[0] == span[1]:
+        _checked(cohorts, span[0], period, mature)
+        return
+    starts = span_starts(span, period)
+    rows = cohorts.filter(pl.col("cohort").is_in(starts))
+    if rows.height == 0 or rows["contacts"].sum() + _immature(rows) == 0:
+        raise InputError(
+            f"The {period}s from {span[0]} to {span[1]} have no contacts with a contact date; "
+            f"the data cover {_span(cohorts)}."
+        )
+    for start in rows["cohort"].unique().sort().to_list():
+        _checked(cohorts, start, period, mature)
+
+
 def mature_periods(cohorts: pl.DataFrame, period: DateBucket, as_of: date | None) -> list[date]:
     """The periods that can be compared, oldest first: mature, over by ``as_of``, with contacts.
 

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from conversion.counting.periods import Span, period_end
 from conversion.presentation import formats
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import date
+
+    from conversion.definition import DateBucket
 
 EXPORT_COLUMNS = (
     "previous_contacts",
@@ -76,6 +78,19 @@ def export_change(
     return table.select(columns)
 
 
+def span_label(span: Span, period: str) -> str:
+    """A period, or a run of them, as people name it: ``May 2025`` or ``Apr 2025–Jun 2025``.
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> span_label((date(2025, 4, 1), date(2025, 6, 1)), "month")
+    'Apr 2025–Jun 2025'
+    """
+    first, last = (formats.cohort(start, period) for start in span)
+    return first if first == last else f"{first}{formats.EN_DASH}{last}"
+
+
 def _clean(value: Any) -> Any:
     """NaN (no test, no rate) as JSON null."""
     return None if isinstance(value, float) and math.isnan(value) else value
@@ -84,19 +99,21 @@ def _clean(value: Any) -> Any:
 def to_json(
     table: pl.DataFrame,
     segments: Sequence[str],
-    periods: tuple[date, date],
-    period: str,
+    periods: tuple[Span, Span],
+    period: DateBucket,
     extra: dict[str, Any] | None = None,
 ) -> str:
-    """The two periods, one object per segment (percent and points), and any ``extra`` keys."""
+    """The two periods (first and last day), one object per segment, and any ``extra`` keys."""
     rows = [
         {k: _clean(v) for k, v in row.items()}
         for row in export_change(table, segments, drivers=True).to_dicts()
     ]
     document = {
         "period": period,
-        "previous": periods[0].isoformat(),
-        "current": periods[1].isoformat(),
+        "previous": periods[0][0].isoformat(),
+        "previous_end": period_end(periods[0][1], period).isoformat(),
+        "current": periods[1][0].isoformat(),
+        "current_end": period_end(periods[1][1], period).isoformat(),
         **(extra or {}),
         "segments": rows,
     }
@@ -104,10 +121,10 @@ def to_json(
 
 
 def to_text(
-    table: pl.DataFrame, segments: Sequence[str], periods: tuple[date, date], period: str
+    table: pl.DataFrame, segments: Sequence[str], periods: tuple[Span, Span], period: str
 ) -> str:
     """An aligned table: the two rates, the change with its interval, p and the driver rank."""
-    previous, current = (formats.cohort(p, period) for p in periods)
+    previous, current = (span_label(p, period) for p in periods)
     header = [" · ".join(segments), previous, current, "change", "95% interval", "p adj.", "rank"]
     lines = [header]
     for row in table.iter_rows(named=True):
@@ -142,13 +159,13 @@ def to_text(
 def check_summary(
     drops: pl.DataFrame,
     checked: int,
-    periods: tuple[date, date],
+    periods: tuple[Span, Span],
     period: str,
     drop: float,
     alpha: float,
 ) -> str:
     """The first line of ``conversion check``: how many segments dropped, and by what rule."""
-    previous, current = (formats.cohort(p, period) for p in periods)
+    previous, current = (span_label(p, period) for p in periods)
     rule = (
         f"a fall of at least {formats.points(drop, signed=False)} with adjusted p < "
         f"{formats.p_value(alpha)}"
