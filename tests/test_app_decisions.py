@@ -136,6 +136,21 @@ def test_segments_show_the_leads_needed_in_words() -> None:
     )
 
 
+def test_a_difference_to_detect_replaces_the_observed_one() -> None:
+    at = upload(run_app(), "crm.csv", crm_export())
+    at.session_state["decision_extra"] = ["leads"]
+    at.session_state["detect_pp"] = 10.0
+    at.switch_page("pages/segments.py").run()
+    assert not at.exception and not at.error
+    table = next(df.value for df in at.dataframe if "Leads for ± 5 pp" in df.value.columns)
+    # Webinar at the rest's 13/85 plus 10 points, against 13/85; statsmodels: 245.597.
+    assert table.set_index("Lead Source").loc["Webinar", "Leads to tell from the rest"] == (
+        f"about {246 - 40} more contacts"
+    )
+    assert any("a difference of +10.0 pp" in shown(c.value) for c in at.caption)
+    assert at.query_params["detect"] == "10"
+
+
 def test_compare_gives_the_chance_a_beats_b_the_losses_and_a_calculator() -> None:
     at = upload(run_app(), "crm.csv", crm_export())
     at.session_state["decision_extra"] = ["sure", "leads"]

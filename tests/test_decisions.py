@@ -79,17 +79,19 @@ def test_compare_decision_for_two_segments() -> None:
 
 
 def test_the_link_round_trips_and_drops_what_it_cannot_read() -> None:
-    link = DecisionLink(("sure", "leads"), 2.5, date(2025, 4, 1), date(2025, 6, 1))
+    link = DecisionLink(("sure", "leads"), 2.5, date(2025, 4, 1), date(2025, 6, 1), -3.0)
     query = decision_query(link)
-    assert query == {"extra": ["sure", "leads"], "margin": "2.5", "from": "2025-04-01",
-                     "to": "2025-06-01"}  # fmt: skip
+    assert query == {"extra": ["sure", "leads"], "margin": "2.5", "detect": "-3",
+                     "from": "2025-04-01", "to": "2025-06-01"}  # fmt: skip
     back, notices = decision_from_query(
         {k: v if isinstance(v, list) else [v] for k, v in query.items()}
     )
     assert back == link and notices == []
-    bad, notices = decision_from_query({"margin": ["80"], "from": ["May"], "extra": ["all"]})
+    bad, notices = decision_from_query(
+        {"margin": ["80"], "from": ["May"], "extra": ["all"], "detect": ["nan"]}
+    )
     assert bad == DecisionLink(extra=())
-    assert len(notices) == 3
+    assert len(notices) == 4
 
 
 def test_change_chart_has_one_row_per_segment_with_its_interval() -> None:

@@ -39,7 +39,7 @@ SURE_NOTE = (
 )
 LEADS_NOTE = (
     "Leads: the contacts still needed for the 95 % interval to be at most ± {margin} points, "
-    "and to tell the segment from the rest at its observed difference (80 % power, two-sided, "
+    "and to tell the segment from the rest at {difference} (80 % power, two-sided, "
     "level 0.05 ÷ segments); weeks at the segment's intake over the data's date span."
 )
 
@@ -54,9 +54,15 @@ def margin() -> float:
     return float(st.session_state.get("margin_pp") or 5.0) / 100
 
 
+def difference() -> float | None:
+    """The difference against the rest to detect, as a fraction; None for the observed one."""
+    pp = st.session_state.get("detect_pp") or 0.0
+    return float(pp) / 100 if pp else None
+
+
 def controls() -> None:
     """The choice of decision columns, and the interval target when leads are shown."""
-    left, right = st.columns([3, 1])
+    left, middle, right = st.columns([2, 1, 1])
     left.multiselect(
         "Decision aids",
         list(EXTRA_LABELS),
@@ -74,6 +80,16 @@ def controls() -> None:
             step=0.5,
             key="margin_pp",
             persist_state="session",
+        )
+        middle.number_input(
+            "Difference to detect (points)",
+            min_value=-50.0,
+            max_value=50.0,
+            value=0.0,
+            step=1.0,
+            key="detect_pp",
+            persist_state="session",
+            help="Against the rest's rate; 0 uses each segment's observed difference.",
         )
 
 
@@ -97,7 +113,13 @@ def with_columns(
         return described
     weeks = intake_weeks(data, definition) if decisions.LEADS in chosen else None
     added = results.guarded(
-        decisions.with_decisions, described, bands, chosen, margin=margin(), weeks=weeks
+        decisions.with_decisions,
+        described,
+        bands,
+        chosen,
+        margin=margin(),
+        difference=difference(),
+        weeks=weeks,
     )
     if added is None:
         return described
@@ -105,7 +127,13 @@ def with_columns(
     if prior is not None:
         st.caption(plain(SURE_NOTE.format(prior=prior)))
     if decisions.LEADS in chosen:
-        st.caption(LEADS_NOTE.format(margin=f"{margin() * 100:g}"))
+        wanted = difference()
+        detect = (
+            "its observed difference"
+            if wanted is None
+            else f"a difference of {formats.points(wanted)} from the rest's rate"
+        )
+        st.caption(LEADS_NOTE.format(margin=f"{margin() * 100:g}", difference=detect))
     return table
 
 
@@ -243,8 +271,12 @@ def _pick_two(starts: list[date], period: DateBucket) -> tuple[date, date]:
         return formats.cohort(start, period)
 
     left, right = st.columns(2)
-    before = left.selectbox("From", starts, key="change_from", format_func=label)
-    after = right.selectbox("To", starts, key="change_to", format_func=label)
+    before = left.selectbox(
+        "From", starts, key="change_from", format_func=label, persist_state="session"
+    )
+    after = right.selectbox(
+        "To", starts, key="change_to", format_func=label, persist_state="session"
+    )
     return before, after
 
 
@@ -294,10 +326,13 @@ def query() -> dict[str, str | list[str]]:
     """The decision aids' settings as share-link parameters (only what differs from defaults)."""
     chosen = extras()
     pp = st.session_state.get("margin_pp")
+    detect = st.session_state.get("detect_pp")
+    leads = decisions.LEADS in chosen
     return decision_query(
         DecisionLink(
             extra=chosen or None,
-            margin_pp=pp if decisions.LEADS in chosen and pp not in (None, 5.0) else None,
+            margin_pp=pp if leads and pp not in (None, 5.0) else None,
+            detect_pp=detect if leads and detect else None,
             previous=st.session_state.get("change_from"),
             current=st.session_state.get("change_to"),
         )
@@ -311,6 +346,8 @@ def apply_query(params: Mapping[str, Sequence[str]]) -> list[str]:
         st.session_state["decision_extra"] = list(link.extra)
     if link.margin_pp is not None:
         st.session_state["margin_pp"] = link.margin_pp
+    if link.detect_pp is not None:
+        st.session_state["detect_pp"] = link.detect_pp
     if link.previous is not None:
         st.session_state["change_from"] = link.previous
     if link.current is not None:

@@ -64,12 +64,14 @@ def with_decisions(
     choices: tuple[str, ...],
     *,
     margin: float = sample_size.MARGIN,
+    difference: float | None = None,
     weeks: float | None = None,
 ) -> tuple[pl.DataFrame, str | None]:
     """The per-segment table with the chosen decision columns, and the prior it used (words).
 
     ``choices`` holds ``SURE`` (``p_strong``, ``p_poor``) and/or ``LEADS``
-    (``sample_size.LEADS_COLUMNS``); ``weeks`` is the data's date span for the weeks to wait.
+    (``sample_size.LEADS_COLUMNS``, for a ± ``margin`` interval and to detect ``difference``
+    against the rest, by default the observed one); ``weeks`` is the data's date span.
     """
     note = None
     if SURE in choices:
@@ -79,7 +81,9 @@ def with_decisions(
         described = posterior.band_probabilities(described, bands, prior)
         note = prior.note
     if LEADS in choices:
-        described = sample_size.leads_needed(described, margin=margin, weeks=weeks)
+        described = sample_size.leads_needed(
+            described, margin=margin, difference=difference, weeks=weeks
+        )
     return described, note
 
 

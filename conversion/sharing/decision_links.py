@@ -1,20 +1,23 @@
 """The decision aids' part of a shared link: which optional columns, the margin, two periods.
 
 Keys: ``extra`` (repeated: ``sure`` for the chances of strong and poor, ``leads`` for the leads
-needed), ``margin`` (the interval target in points) and ``from``/``to`` (the first days of the
+needed), ``margin`` (the interval target in points), ``detect`` (the difference against the
+rest to detect, in points; absent for the observed one) and ``from``/``to`` (the first days of the
 two periods "What changed" compares, ISO dates). Values that cannot be read are dropped with a
 notice, never raised, as in ``links``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 EXTRAS = ("sure", "leads")
-KEYS = ("extra", "margin", "from", "to")
+KEYS = ("extra", "margin", "detect", "from", "to")
 MARGIN_RANGE = (0.1, 49.9)
+DETECT_RANGE = (-50.0, 50.0)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class DecisionLink:
     margin_pp: float | None = None
     previous: date | None = None
     current: date | None = None
+    detect_pp: float | None = None
 
 
 def decision_query(link: DecisionLink) -> dict[str, str | list[str]]:
@@ -40,6 +44,8 @@ def decision_query(link: DecisionLink) -> dict[str, str | list[str]]:
         query["extra"] = list(link.extra)
     if link.margin_pp is not None:
         query["margin"] = f"{link.margin_pp:g}"
+    if link.detect_pp is not None:
+        query["detect"] = f"{link.detect_pp:g}"
     if link.previous is not None:
         query["from"] = link.previous.isoformat()
     if link.current is not None:
@@ -73,15 +79,8 @@ def decision_from_query(params: Mapping[str, Sequence[str]]) -> tuple[DecisionLi
             else:
                 ignored("extra", str(value), " or ".join(EXTRAS))
         extra = tuple(dict.fromkeys(kept))
-    margin = None
-    for text in params.get("margin", ())[:1]:
-        try:
-            margin = float(text)
-        except ValueError:
-            margin = None
-        if margin is None or not MARGIN_RANGE[0] <= margin <= MARGIN_RANGE[1]:
-            ignored("margin", str(text), "a number of points from 0.1 to 49.9")
-            margin = None
+    margin = _number(params, "margin", MARGIN_RANGE, ignored)
+    detect = _number(params, "detect", DETECT_RANGE, ignored)
     days = []
     for key in ("from", "to"):
         day = None
@@ -91,4 +90,22 @@ def decision_from_query(params: Mapping[str, Sequence[str]]) -> tuple[DecisionLi
             except ValueError:
                 ignored(key, str(text), "a date such as 2025-05-01")
         days.append(day)
-    return DecisionLink(extra, margin, days[0], days[1]), notices
+    return DecisionLink(extra, margin, days[0], days[1], detect or None), notices
+
+
+def _number(
+    params: Mapping[str, Sequence[str]],
+    key: str,
+    bounds: tuple[float, float],
+    ignored: Callable[[str, str, str], None],
+) -> float | None:
+    """The number under ``key`` when it lies within ``bounds``; None (with a notice) if not."""
+    for text in params.get(key, ())[:1]:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if bounds[0] <= value <= bounds[1]:
+            return value
+        ignored(key, str(text), f"a number of points from {bounds[0]:g} to {bounds[1]:g}")
+    return None
