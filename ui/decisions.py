@@ -194,8 +194,9 @@ def compare_aids(data: Dataset, definition: Definition, result: Comparison) -> N
     if decisions.LEADS in chosen:
         weeks = intake_weeks(data, definition)
         st.markdown(
-            plain(
-                f"**To tell them apart** at this difference ({formats.points(result.diff)}, 80 % "
+            "**To tell them apart** "
+            + plain(
+                f"at this difference ({formats.points(result.diff)}, 80 % "
                 f"power, level 0.05 ÷ {result.comparisons} pairs): "
                 f"{formats.count(int(aids.per_group)) if math.isfinite(aids.per_group) else '–'} "
                 f"contacts each. {a.label}: "
