@@ -160,6 +160,11 @@ def _period_change(
     else:
         contacts, orders, rows = _file_sources(args)
     definition = _with_detected_roles(args, definition, rows, contacts.name)
+    if definition.pre_aggregated or definition.contact_date is None:
+        raise InputError(
+            f"conversion {args.command} compares periods of contact dates: it needs one row per "
+            "contact and the contact-date column (--contact-date COL)."
+        )
     table, counts = counting.cohorts(contacts, definition, orders, period=args.period)
     for warning in counts.warnings:
         print(f"conversion: note: {warning}", file=sys.stderr)

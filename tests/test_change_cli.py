@@ -189,3 +189,15 @@ def test_change_compares_runs_of_months_summed_by_hand(tmp_path: Path) -> None:
     assert "May 2025–Jun 2025" in text.stdout.splitlines()[0]
     backwards = run("change", path, "--segment", "source", *FLAGS, "--current", "2025-06..2025-05")
     assert backwards.returncode == 2 and "runs backwards" in backwards.stderr
+
+
+def test_change_without_a_contact_date_says_what_it_needs(tmp_path: Path) -> None:
+    path = tmp_path / "summary.csv"
+    path.write_text("channel,contacts,customers\nEmail,100,10\nAds,50,5\n", encoding="utf-8")
+    result = run("change", path, "--segment", "channel", "--contacts", "contacts",
+                 "--customers", "customers")  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "conversion: conversion change compares periods of contact dates: it needs one row per "
+        "contact and the contact-date column (--contact-date COL)."
+    )
