@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -201,3 +202,16 @@ def test_change_without_a_contact_date_says_what_it_needs(tmp_path: Path) -> Non
         "conversion: conversion change compares periods of contact dates: it needs one row per "
         "contact and the contact-date column (--contact-date COL)."
     )
+
+
+def test_the_readme_change_example_prints_what_the_readme_shows() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in text.split("```") if "$ conversion change" in b)
+    joined = block.replace("\\\n", " ")
+    lines = [line for line in joined.splitlines() if line.strip()]
+    command = next(line for line in lines if line.strip().startswith("$ conversion change"))
+    shown_lines = [line for line in lines[lines.index(command) + 1 :] if line.strip() != "..."]
+    result = run(*shlex.split(command.strip().removeprefix("$ conversion ")))
+    assert result.returncode == 0, result.stderr
+    printed = [line.rstrip() for line in result.stdout.splitlines()]
+    assert [line.rstrip() for line in shown_lines] == printed[: len(shown_lines)]
