@@ -31,10 +31,11 @@ import narwhals as nw
 import polars as pl
 
 from conversion import counting, reading, sources
-from conversion.analysis import stats
+from conversion.analysis import change, stats
+from conversion.counting import periods
 from conversion.definition import DATE_BUCKETS, Bands, Definition, OrdersJoin, parse_customer_values
 from conversion.errors import InputError
-from conversion.presentation import charts, notebook, report
+from conversion.presentation import charts, decisions, notebook, report
 
 if TYPE_CHECKING:
     import altair as alt
@@ -375,6 +376,46 @@ class SegmentRates:
         return charts.trend_chart(
             self.cohorts(period, by=by), self.bands, segment=by, period=period
         )
+
+    def change(
+        self,
+        period: DateBucket = "month",
+        *,
+        current: str | None = None,
+        previous: str | None = None,
+    ) -> pl.DataFrame:
+        """Each segment's rate in two mature periods and the change: ``conversion change``.
+
+        ``current`` and ``previous`` name periods (``"2025-06"``) or runs (``"2025-04..2025-06"``);
+        by default the latest full mature period and the one before. Returns
+        ``analysis.change.period_change``'s table (fractions), largest driver first.
+        """
+        if period not in PERIODS:
+            raise InputError(f"Unknown period {period!r}; choose one of {', '.join(PERIODS)}.")
+        table, counts = counting.cohorts(
+            self._source, self.definition, self._orders_source, period=period
+        )
+        spans = periods.pick_spans(table, period, current, previous, as_of=counts.quality.as_of)
+        segments = [s for s in self.segments if s != self.definition.contact_date]
+        return change.between_spans(table, segments, *spans, adjust=self.adjust)
+
+    def decision_aids(self, *, margin: float = 0.05) -> tuple[pl.DataFrame, str]:
+        """The table with how sure (``p_strong``, ``p_poor``) and how many more leads.
+
+        Leads: ``margin_*`` for a ± ``margin`` interval, ``power_*`` to tell each segment from
+        the rest; ``*_weeks`` at the intake over the data's date span (null without a contact
+        date). Returns the table and the prior the chances rest on, in words.
+        """
+        weeks = None
+        if self.definition.contact_date and not self.definition.pre_aggregated:
+            overall = self.definition.with_changes(segments=())
+            table, counts = counting.cohorts(self._source, overall, self._orders_source)
+            weeks = decisions.span_weeks(table, "month", counts.quality.as_of)
+        choices = (decisions.SURE, decisions.LEADS)
+        added, note = decisions.with_decisions(
+            self.table, self.bands, choices, margin=margin, weeks=weeks
+        )
+        return added, note or ""
 
     # --- display ------------------------------------------------------------------------------
 

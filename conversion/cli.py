@@ -2,9 +2,12 @@
 
     conversion rates CONTACTS --segment COL [--segment COL ...] [--converted COL] ...
     conversion roles CONTACTS
+    conversion change CONTACTS --segment COL --period month [--current 2025-06 --previous 2025-05]
+    conversion check CONTACTS --segment COL --period month [--min-contacts 100] [--drop-pp 3]
 
-Bad input prints one line on stderr and exits with status 2. Reading the arguments needs only
-the standard library; the engine (``conversion.commands``) is loaded to run a command.
+Bad input prints one line on stderr and exits with status 2; ``check`` exits with status 1 when
+a segment's rate dropped. Reading the arguments needs only the standard library; the engine
+(``conversion.commands``) is loaded to run a command.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 EXIT_BAD_INPUT = 2
+EXIT_DROPPED = 1
+COUNTING_COMMANDS = ("rates", "change", "check")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _rates_parser(commands)
     _roles_parser(commands)
+    _change_parsers(commands)
     return parser
 
 
@@ -254,6 +260,64 @@ def _remote_arguments(rates: argparse.ArgumentParser) -> None:
     )
 
 
+def _change_parsers(commands: argparse._SubParsersAction) -> None:
+    """``conversion change`` and ``conversion check``: one period against the one before."""
+    change = commands.add_parser(
+        "change",
+        help="each segment's rate in two periods and the change",
+        description="Each segment's rate in two mature periods (the latest and the one before, "
+        "by default), the change in points with Newcombe's interval, adjusted p-values and the "
+        "segments that drove the overall change.",
+    )
+    check = commands.add_parser(
+        "check",
+        help="alert on segments whose rate dropped (exit status 1)",
+        description="Compare the latest mature period with the one before; exit 1 and list "
+        "the segments whose rate fell by at least --drop-pp points and significantly after "
+        "adjustment, exit 0 when none did, exit 2 on bad input.",
+    )
+    for parser in (change, check):
+        parser.add_argument("contacts", metavar="CONTACTS", nargs="?", help="contacts file")
+        parser.add_argument(
+            "--segment", action="append", required=True, metavar="COL", help="segment column"
+        )
+        parser.add_argument(
+            "--period",
+            choices=("week", "month", "quarter", "year"),
+            default="month",
+            help="period of contact dates compared (default: month)",
+        )
+        parser.add_argument(
+            "--adjust", choices=("bh", "holm"), default="bh", help="p-value adjustment"
+        )
+        parser.set_defaults(bands="default", strong=None, moderate=None, sort=None)
+        _evidence_arguments(parser)
+        _counting_arguments(parser)
+        _output_arguments(parser)
+        _remote_arguments(parser)
+    change.add_argument(
+        "--current",
+        metavar="PERIOD",
+        help="e.g. 2025-06, or a run 2025-04..2025-06 (default: the latest mature period)",
+    )
+    change.add_argument(
+        "--previous", metavar="PERIOD", help="default: as many periods just before --current"
+    )
+    check.add_argument(
+        "--min-contacts",
+        type=_non_negative_int,
+        default=100,
+        metavar="N",
+        help="segments with fewer contacts in either period never alert (default 100)",
+    )
+    check.add_argument(
+        "--drop-pp", type=float, default=3.0, metavar="PP", help="smallest fall, points (default 3)"
+    )
+    check.add_argument(
+        "--alpha", type=float, default=0.05, metavar="A", help="level for adjusted p (default 0.05)"
+    )
+
+
 def _roles_parser(commands: argparse._SubParsersAction) -> None:
     """``conversion roles``: the roles detected for a file."""
     roles = commands.add_parser(
@@ -357,15 +421,20 @@ def definition_from_args(args: argparse.Namespace) -> Definition:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit status (0 ok, 2 bad input)."""
+    """Run the command; returns the exit status (0 ok, 1 a drop found by ``check``, 2 bad input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        definition = definition_from_args(args) if args.command == "rates" else None
+        definition = definition_from_args(args) if args.command in COUNTING_COMMANDS else None
         # The engine loads polars and the statistics: only once there is something to run.
         from conversion import commands
 
-        text = commands.run(args, definition)
+        status = 0
+        if args.command == "check" and definition is not None:
+            text, dropped = commands.run_check(args, definition)
+            status = EXIT_DROPPED if dropped else 0
+        else:
+            text = commands.run(args, definition)
         if getattr(args, "output", None):
             commands.write(args.output, text)
         else:
@@ -376,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"conversion: {error.strerror or error}: {error.filename or ''}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return 0
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover

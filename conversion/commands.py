@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from conversion import counting, reading, sources
-from conversion.analysis import stats
+from conversion.analysis import change, stats
+from conversion.counting.periods import Span, pick_spans
 from conversion.errors import InputError
+from conversion.presentation import change_report
 from conversion.presentation.output import write_atomically
 from conversion.presentation.report import export_table
 from conversion.presentation.terminal import to_json, to_text_table
@@ -37,6 +39,9 @@ def run(args: argparse.Namespace, definition: Definition | None) -> str:
     try:
         if args.command == "roles":
             return run_roles(args)
+        if args.command == "change":
+            assert definition is not None
+            return run_change(args, definition)
         assert definition is not None
         counts, table, overall = run_rates(args, definition)
     except pl.exceptions.PolarsError as error:
@@ -144,6 +149,73 @@ def _remote_sources(
     if args.orders_table is not None or args.orders_query is not None:
         orders = connection.open(table=args.orders_table, query=args.orders_query)
     return contacts, orders, lambda: contacts.sample(sources.DETECTION_ROWS).lazy()
+
+
+def _period_change(
+    args: argparse.Namespace, definition: Definition
+) -> tuple[pl.DataFrame, tuple[Span, Span]]:
+    """``change.period_change`` of the two periods the arguments name (mature contacts only)."""
+    if args.source is not None or args.engine is not None:
+        contacts, orders, rows = _remote_sources(args)
+    else:
+        contacts, orders, rows = _file_sources(args)
+    definition = _with_detected_roles(args, definition, rows, contacts.name)
+    if definition.pre_aggregated or definition.contact_date is None:
+        raise InputError(
+            f"conversion {args.command} compares periods of contact dates: it needs one row per "
+            "contact and the contact-date column (--contact-date COL)."
+        )
+    table, counts = counting.cohorts(contacts, definition, orders, period=args.period)
+    for warning in counts.warnings:
+        print(f"conversion: note: {warning}", file=sys.stderr)
+    periods = pick_spans(
+        table,
+        args.period,
+        getattr(args, "current", None),
+        getattr(args, "previous", None),
+        as_of=counts.quality.as_of,
+    )
+    segments = [s for s in definition.segments if s != definition.contact_date]
+    return change.between_spans(table, segments, *periods, adjust=args.adjust), periods
+
+
+def run_change(args: argparse.Namespace, definition: Definition) -> str:
+    """``conversion change``: the change table as CSV, JSON or aligned text."""
+    table, periods = _period_change(args, definition)
+    segments = [c for c in table.columns if c not in change.CHANGE_COLUMNS]
+    kind = _output_format(args)
+    if kind == "csv":
+        return change_report.export_change(table, segments).write_csv()
+    if kind == "json":
+        return change_report.to_json(table, segments, periods, args.period)
+    return change_report.to_text(table, segments, periods, args.period)
+
+
+def run_check(args: argparse.Namespace, definition: Definition) -> tuple[str, bool]:
+    """``conversion check``: the segments that dropped, and whether any did."""
+    if not 0 < args.alpha < 1 or args.drop_pp < 0:
+        raise InputError("--alpha must lie between 0 and 1 and --drop-pp be 0 or more.")
+    try:
+        table, periods = _period_change(args, definition)
+    except pl.exceptions.PolarsError as error:
+        raise InputError(f"could not read the data: {str(error).strip()[:200]}") from None
+    segments = [c for c in table.columns if c not in change.CHANGE_COLUMNS]
+    dropped = change.drops(
+        table, min_contacts=args.min_contacts, drop=args.drop_pp / 100, alpha=args.alpha
+    )
+    kind = _output_format(args)
+    if kind == "json":
+        rule = {"min_contacts": args.min_contacts, "drop_pp": args.drop_pp, "alpha": args.alpha}
+        text = change_report.to_json(dropped, segments, periods, args.period, {"rule": rule})
+    elif kind == "csv":
+        text = change_report.export_change(dropped, segments).write_csv()
+    else:
+        text = change_report.check_summary(
+            dropped, table.height, periods, args.period, args.drop_pp / 100, args.alpha
+        )
+        if not dropped.is_empty():
+            text += change_report.to_text(dropped, segments, periods, args.period)
+    return text, not dropped.is_empty()
 
 
 def run_roles(args: argparse.Namespace) -> str:

@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from conversion.presentation import charts, formats, report
-from ui import results, state, theme, views
+from ui import decisions, results, state, theme, views
 from ui.entry import through_app
 from ui.text import plain
 
@@ -58,6 +58,9 @@ cols[2].metric(
     f"{result.p_value:.3g}, adjusted (Benjamini–Hochberg) for all {result.comparisons} pairs.",
 )  # fmt: skip
 st.info(plain(result.verdict))
+decisions.controls()
+decisions.compare_aids(data, definition, result)
+decisions.calculator(result.a.rate, result.b.rate)
 rows = pl.DataFrame(
     [
         {"segment": c.label, "contacts": c.contacts, "customers": c.customers, "rate": c.rate,

@@ -66,6 +66,30 @@ st.markdown(
 """
 )
 
+st.header("Decision aids")
+st.markdown(
+    """
+- **What changed** (Trends): each segment's rate in two full, mature periods (contacts whose
+  window is not over stay out of both), the change in points with Newcombe's 95 % interval and a
+  p-value adjusted across segments (Benjamini–Hochberg); *rank* orders the segments by how much
+  they moved the overall rate (mix plus rate effect, which add up to the overall change).
+- **P(strong) / P(poor)**: the chance the segment's true rate is at least the strong threshold,
+  or below the moderate one, from a beta posterior: Beta(customers + α, non-customers + β) with
+  the empirical-Bayes prior fitted to all segments, or the flat prior Beta(1, 1) when there are
+  fewer than five segments or they differ no more than chance (the caption says which).
+- **P(A beats B)** (Compare): the chance A's true rate is higher than B's under the same
+  posteriors, computed exactly by numerical integration; the **expected loss** of picking A is
+  the rate you expect to give up if B is truly better (a mean of max(B − A, 0), in points).
+- **Leads for ± X pp**: how many more contacts the segment needs for its 95 % Wilson interval to
+  be at most ± X points wide at its current rate.
+- **Leads to tell from the rest**: how many more contacts until its observed difference from
+  the rest would be detected 80 % of the time (two-sided, at 0.05 ÷ the number of segments;
+  normal approximation on Cohen's h, the rest growing in step). "≈ M weeks" divides them by the
+  segment's contacts per week over the data's date span. The calculator on Compare answers the
+  same question for any two rates.
+"""
+)
+
 st.header("Levers")
 st.markdown(
     """

@@ -5,7 +5,7 @@ import streamlit as st
 
 from conversion.analysis import stats
 from conversion.presentation import charts, report
-from ui import controls, drill, results, state, views
+from ui import controls, decisions, drill, results, state, views
 from ui.entry import through_app
 
 through_app()
@@ -118,6 +118,8 @@ if st.toggle(
     adjusted = views.adjusted_rates(described, segments)
     if adjusted is not None:
         described = adjusted
+decisions.controls()
+described = decisions.with_columns(data, definition, described, definition.bands)
 views.results_table(described, segments, definition.bands)
 views.overall_test_note(stats.overall(counts.table))
 views.table_downloads(described, segments, data.name, counts)

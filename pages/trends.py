@@ -7,7 +7,7 @@ from conversion.analysis import insights, survival
 from conversion.definition import DateBucket
 from conversion.presentation import charts, report
 from conversion.sharing import links
-from ui import controls, results, state, theme, views
+from ui import controls, decisions, results, state, theme, views
 from ui.entry import through_app
 from ui.text import plain
 
@@ -42,8 +42,8 @@ table, counts = result
 rates = report.cohort_rates(table)
 bands = controls.safe_bands()
 
-rate_tab, control_tab, move_tab, time_tab = st.tabs(
-    ["Rate by cohort", "Stable or not?", "Why did it move?", "Time to convert"]
+rate_tab, control_tab, move_tab, change_tab, time_tab = st.tabs(
+    ["Rate by cohort", "Stable or not?", "Why did it move?", "What changed", "Time to convert"]
 )
 with rate_tab:
     trend = charts.trend_chart(rates, bands, segment=segment, period=period)
@@ -79,6 +79,9 @@ with control_tab:
 
 with move_tab:
     views.why_it_moved(data, definition, period)
+
+with change_tab:
+    decisions.what_changed(data, definition, period, segment)
 
 with time_tab:
     timing = results.time_to_convert(

@@ -390,6 +390,7 @@ def test_trends_tabs_show_control_chart_decomposition_and_time_to_convert():
         "Rate by cohort",
         "Stable or not?",
         "Why did it move?",
+        "What changed",
         "Time to convert",
     ]
     assert len(at.get("vega_lite_chart")) == 4

@@ -11,7 +11,7 @@ from conversion.definition import Bands, Definition
 from conversion.errors import InputError
 from conversion.reading.samples import SAMPLES
 from conversion.sharing import links, snapshot
-from ui import datasets, state
+from ui import datasets, decisions, state
 from ui.text import plain
 
 DISPLAY_DEFAULTS = {"donut": True, "share": "customers", "period": "month"}
@@ -46,6 +46,7 @@ def apply_link() -> None:
     elif view.sample:
         state.use_dataset(datasets.sample_dataset(view.sample))
     notices += _apply_view(view)
+    notices += decisions.apply_query(params)
     if notices:
         st.session_state["link_notices"] = notices
 
@@ -134,7 +135,7 @@ def view_query(bands: Bands) -> dict[str, str | list[str]]:
     for key in ("share", "period"):
         if wanted.get(key) == DISPLAY_DEFAULTS[key]:
             wanted.pop(key)
-    return wanted
+    return wanted | decisions.query()
 
 
 def sync_url(bands: Bands) -> None:

@@ -14,7 +14,7 @@ from conversion.analysis import insights, survival
 from conversion.errors import InputError
 from conversion.presentation import charts, export, formats, report
 from conversion.sharing import codegen
-from ui import controls, links, results, state, theme
+from ui import controls, decisions, links, results, state, theme
 from ui.text import plain
 
 if TYPE_CHECKING:
@@ -126,6 +126,9 @@ def results_table(
     """The results table; with ``bands``, the rate column has the decimals that keep each rate
     on its band's side of the thresholds (19.97 % beside "moderate", not 20.0 %)."""
     shown = report.display_table(described, segments)
+    extra = decisions.display_frame(described)  # the optional decision aids
+    if extra is not None:
+        shown = pl.concat([shown, extra], how="horizontal")
     if "adjusted_rate" in described.columns:
         shown = shown.insert_column(
             len(segments) + 3, (described["adjusted_rate"] * 100).alias("Adjusted %")
@@ -151,6 +154,7 @@ def results_table(
             "p (adjusted)": st.column_config.NumberColumn(
                 format="%.3g", help="Benjamini–Hochberg adjusted, exploratory."
             ),
+            **decisions.column_config(),
         },
     )
 

@@ -16,7 +16,7 @@ import polars as pl
 from conversion.analysis import stats
 from conversion.counting import top_k
 from conversion.errors import InputError
-from conversion.presentation import formats
+from conversion.presentation import decisions, formats
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -425,6 +425,7 @@ def export_table(table: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
         "significant",
         "low_sample",
         "low_sample_reason",
+        *decisions.export_columns(table),  # only when the optional columns were added
     )
 
 

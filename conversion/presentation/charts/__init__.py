@@ -39,6 +39,7 @@ from conversion.presentation.charts._shared import (
     Period,
     band_colors,
 )
+from conversion.presentation.charts.changes import change_chart
 from conversion.presentation.charts.compare import difference_chart
 from conversion.presentation.charts.segments import bar_chart, heatmap, pie_chart, selection_field
 from conversion.presentation.charts.trends import (
@@ -60,6 +61,7 @@ __all__ = [
     "Period",
     "band_colors",
     "bar_chart",
+    "change_chart",
     "control_chart",
     "difference_chart",
     "heatmap",
