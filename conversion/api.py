@@ -31,10 +31,14 @@ import narwhals as nw
 import polars as pl
 
 from conversion import counting, reading, sources
+from conversion.analysis import funnel as funnel_stats
 from conversion.analysis import stats
+from conversion.counting.funnel import count_funnel
+from conversion.counting.stages import Funnel
 from conversion.definition import DATE_BUCKETS, Bands, Definition, OrdersJoin, parse_customer_values
 from conversion.errors import InputError
 from conversion.presentation import charts, notebook, report
+from conversion.presentation.funnel import FunnelResult
 
 if TYPE_CHECKING:
     import altair as alt
@@ -232,6 +236,65 @@ def by_segment(
         counts=counts.table,
         _source=contacts_source,
         _orders_source=orders_source,
+    )
+
+
+def funnel(
+    data: TableLike,
+    segment: str | Sequence[str],
+    *,
+    stages: Sequence[str] = (),
+    stage_column: str | None = None,
+    stage_order: str | Sequence[str] = (),
+    stage_map: Mapping[str, str] | None = None,
+    id: str | None = None,
+    step_window_days: int | Sequence[int] | None = None,
+    as_of: date | str | None = None,
+    date_format: str | None = None,
+    bands: BandsLike = "default",
+    adjust: stats.AdjustMethod = "bh",
+) -> FunnelResult:
+    """The lifecycle funnel per segment: where each segment's contacts drop out, stage by stage.
+
+    The arguments are ``conversion funnel``'s: stage-date columns in order (``stages``), or one
+    ``stage_column`` with its ``stage_order`` (a list or one comma-separated string), values
+    outside it mapped with ``stage_map`` (``{"subscriber": "lead", "other": ""}``: "" leaves
+    those contacts out). A contact has reached stage k when it has a date for stage k or any
+    later stage; ``step_window_days`` (one for every step, or one per step) leaves contacts
+    that have not had a step's full window by ``as_of`` out of that step. ``data`` is what
+    ``by_segment`` accepts; a table on an engine is counted there.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> leads = pl.DataFrame({"src": ["Ads", "Ads", "Web"], "stage": ["lead", "mql", "mql"]})
+    >>> result = funnel(leads, "src", stage_column="stage", stage_order="lead,mql")
+    >>> result.table.filter(pl.col("stage") == "mql").select("src", "reached", "step_rate").rows()
+    [('Ads', 1, 0.5), ('Web', 1, 1.0), ('(all)', 2, 0.6666666666666666)]
+    """
+    order = stage_order.split(",") if isinstance(stage_order, str) else stage_order
+    windows = (step_window_days,) if isinstance(step_window_days, int) else step_window_days
+    definition = Funnel(
+        segments=_segments(segment),
+        stages=tuple(stages),
+        stage_column=stage_column,
+        stage_order=tuple(v.strip() for v in order if v.strip()),
+        stage_map=tuple((stage_map or {}).items()),
+        id=id,
+        step_windows=tuple(_whole(w, "step_window_days") or 0 for w in windows or ()),
+        as_of=_date(as_of),
+        date_format=date_format,
+    )
+    remote = _remote(data, "the contacts table")
+    counts = count_funnel(remote if remote is not None else _table(data, "the contacts table"),
+                          definition)  # fmt: skip
+    table = funnel_stats.describe_funnel(counts, adjust=adjust)
+    return FunnelResult(
+        table=table,
+        drops=funnel_stats.biggest_drops(table, list(definition.segments)),
+        days=funnel_stats.days_between(counts),
+        counts=counts,
+        bands=_bands(bands),
     )
 
 

@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from conversion.counting.stages import stage_label
+from conversion.counting.stages import ALL, stage_label
+from conversion.definition import Bands
 from conversion.presentation import formats
+from conversion.presentation.charts.funnel import funnel_chart
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    import altair as alt
 
     from conversion.counting.funnel import FunnelCounts
 
@@ -121,7 +126,9 @@ def drop_sentences(drops: pl.DataFrame, segments: Sequence[str]) -> list[str]:
     """
     sentences = []
     for row in drops.iter_rows(named=True):
-        name = formats.label(" · ".join(str(row[c]) for c in segments)) if segments else "All"
+        values = [str(row[c]) for c in segments]
+        overall = all(v == ALL for v in values)
+        name = "All segments" if overall else formats.label(" · ".join(values))
         sentences.append(
             f"{name}: the biggest drop is {stage_label(row['from_stage'])} → "
             f"{stage_label(row['to_stage'])}: {formats.count(row['lost'])} of "
@@ -187,3 +194,53 @@ def _days_line(days: pl.DataFrame, segments: Sequence[str]) -> str:
         for row in overall.iter_rows(named=True)
     ]
     return "Median days between stages, all segments (Kaplan–Meier): " + "; ".join(parts) + "."
+
+
+@dataclass(frozen=True)
+class FunnelResult:
+    """A funnel per segment, as ``conversion.funnel`` returns it.
+
+    Attributes
+    ----------
+    table
+        One row per segment and stage, the overall block (segments ``(all)``) last: the counts
+        (``reached``, ``skipped``, ``step_base``, ``step_reached``, ``immature``,
+        ``cumulative_base``, ``cumulative_reached``), the step and cumulative rates with
+        Wilson intervals (fractions) and each segment's step against the rest.
+    drops
+        Per segment, the step at which it loses the largest share (``biggest_drops``).
+    days
+        Median days between stages per segment (Kaplan–Meier), None without stage dates.
+    counts
+        The counts and what was left out (no stage, no id), with ``warnings``.
+    """
+
+    table: pl.DataFrame
+    drops: pl.DataFrame
+    days: pl.DataFrame | None
+    counts: FunnelCounts
+    bands: Bands = field(default_factory=Bands)
+
+    @property
+    def segments(self) -> tuple[str, ...]:
+        return self.counts.funnel.segments
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.counts.warnings
+
+    def to_pandas(self) -> Any:
+        """The ``table`` as a pandas ``DataFrame`` (needs pandas installed)."""
+        return self.table.to_pandas()
+
+    def to_csv(self) -> str:
+        """The table as ``conversion funnel --format csv`` writes it."""
+        return funnel_csv(self.table, self.segments)
+
+    def biggest_drops(self) -> list[str]:
+        """One sentence per segment: where it loses most, as the Funnel page says it."""
+        return drop_sentences(self.drops, self.segments)
+
+    def chart(self, *, title: str | None = None) -> alt.LayerChart:
+        """The Funnel page's chart: bars per stage and segment, step rates labelled."""
+        return funnel_chart(self.table, self.segments, self.bands, title=title)
