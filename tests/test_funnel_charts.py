@@ -108,3 +108,12 @@ def test_the_api_takes_a_stage_column_its_order_a_map_and_windows() -> None:
     assert (web["step_base"], web["step_reached"]) == (5, 5)
     ads = windowed.table.filter((pl.col("src") == "Ads") & (pl.col("stage_index") == 2))
     assert ads["step_reached"].item() == 0
+
+
+def test_long_stage_names_wrap_onto_short_lines() -> None:
+    frame = LEADS.rename({"mql": "Became a Marketing Qualified Lead Date"})
+    funnel = Funnel(segments=("src",), stages=("lead", "Became a Marketing Qualified Lead Date"))
+    table = describe_funnel(count_funnel(frame, funnel))
+    y = layer(funnel_chart(table, ["src"], Bands()).to_dict(), "bar")[0]["encoding"]["y"]
+    assert y["sort"] == ["lead", "Marketing Qualified Lead"]
+    assert '["Marketing", "Qualified", "Lead"]' in y["axis"]["labelExpr"]

@@ -183,7 +183,13 @@ def show(data: FunnelData, shown: FunnelResult, bands: Bands) -> None:
         st.caption(plain(warning))
     st.subheader("Stage by stage")
     exported = funnel_output.export_funnel(shown.table, segments)
-    st.dataframe(exported, hide_index=True)
+    percent = {
+        c: st.column_config.NumberColumn(format="%.1f")
+        for c in exported.columns
+        if c[-3:] in ("pct", "_pp")
+    }
+    p_values = {c: st.column_config.NumberColumn(format="%.3g") for c in ("p_value", "p_adjusted")}
+    st.dataframe(exported, hide_index=True, column_config=percent | p_values)
     if shown.days is not None:
         with st.expander("Days between stages (Kaplan–Meier median)"):
             st.dataframe(shown.days, hide_index=True)

@@ -15,6 +15,7 @@ import altair as alt
 import polars as pl
 
 from conversion.counting.stages import ALL, stage_label
+from conversion.presentation import formats
 from conversion.presentation.charts._shared import (
     AXIS_RATE_FORMAT,
     COUNT_FORMAT,
@@ -24,6 +25,7 @@ from conversion.presentation.charts._shared import (
     layered,
     reference_layers,
     segment_colours,
+    wrapped_labels,
 )
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 
 OVERALL_LABEL = "All segments"
 BAR_HEIGHT = 14  # pixels per bar: a stage of six segments is about 90 px tall
+STAGE_LABEL_CHARACTERS = 12
 
 
 def funnel_frame(table: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
@@ -46,7 +49,7 @@ def funnel_frame(table: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
     step = pl.col("step_rate")
     step_text = (
         pl.when(pl.col("stage_index") == 1)
-        .then(pl.format("{} contacts", pl.col("reached")))
+        .then(pl.format("{} contacts", pl.col("reached").map_elements(formats.count, pl.String)))
         .when(step.is_null())
         .then(pl.lit("no base"))
         .otherwise(pl.format("{}% of previous", (step * 100).round(1)))
@@ -97,9 +100,14 @@ def funnel_chart(
         OVERALL_COLOR if name == OVERALL_LABEL else colour
         for name, colour in zip(names, segment_colours(len(names)), strict=True)
     ]
-    y = alt.Y(field="stage", type="nominal", sort=stages, title=None)
+    # Stage names on up to three short lines: the plot keeps its width on a phone.
+    label_expr, _ = wrapped_labels(stages, STAGE_LABEL_CHARACTERS)
+    axis = alt.Axis(labelLimit=160)
+    if label_expr:
+        axis = alt.Axis(labelLimit=160, labelExpr=label_expr)
+    y = alt.Y(field="stage", type="nominal", sort=stages, title=None, axis=axis)
     offset = alt.YOffset(field="segment", type="nominal", sort=names)
-    x_scale = alt.Scale(domain=[0, 1.15], clamp=True)
+    x_scale = alt.Scale(domain=[0, 1.3], clamp=True)  # room for the labels past 100 %
     x = alt.X(
         field="cumulative_rate",
         type="quantitative",
@@ -124,7 +132,7 @@ def funnel_chart(
             type="nominal",
             sort=names,
             scale=alt.Scale(domain=names, range=colours),
-            legend=alt.Legend(title=None, orient="bottom", columns=3, labelLimit=200),
+            legend=alt.Legend(title=None, orient="bottom", columns=2, labelLimit=160),
         ),
         tooltip=tooltip,
     )
@@ -142,5 +150,6 @@ def funnel_chart(
         bars, whiskers, labels, *reference_layers(bands, final_rate, axis="x"),
         data=inline_data(frame),
     )  # fmt: skip
-    height = max(120, BAR_HEIGHT * len(names) * len(stages))
+    # One step per bar (the offset band), so a stage grows with its segments.
+    height = alt.Step(BAR_HEIGHT, **{"for": "offset"})
     return chart.properties(width="container", height=height, title=title or "")
