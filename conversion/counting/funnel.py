@@ -244,7 +244,7 @@ def _per_contact(stage_rows: nw.LazyFrame, funnel: Funnel, as_of: date | None) -
     """One row per contact with the date it reached each stage (or its highest stage index)."""
     stages = range(1, len(funnel.stage_names) + 1)
     if funnel.dated:
-        earliest = nw.min_horizontal(*(nw.col(f"{STAGE}{k}") for k in stages))
+        earliest = _earliest([f"{STAGE}{k}" for k in stages])
         stage_rows = stage_rows.with_columns(earliest.alias(CONTACT_DATE))
     d = Definition(
         segments=funnel.segments,
@@ -264,12 +264,17 @@ def _per_contact(stage_rows: nw.LazyFrame, funnel: Funnel, as_of: date | None) -
     if funnel.dated:
         # Stage k was reached on the earliest date of stage k or any later stage.
         merged = merged.with_columns(
-            nw.min_horizontal(*(nw.col(f"{STAGE}{j}") for j in stages if j >= k)).alias(
-                f"{REACHED}{k}"
-            )
+            _earliest([f"{STAGE}{j}" for j in stages if j >= k]).alias(f"{REACHED}{k}")
             for k in stages
         )
     return merged
+
+
+def _earliest(columns: list[str]) -> nw.Expr:
+    """The earliest of some date columns, nulls skipped (Spark's least wants two or more)."""
+    if len(columns) == 1:
+        return nw.col(columns[0])
+    return nw.min_horizontal(*(nw.col(c) for c in columns))
 
 
 def _reached(funnel: Funnel, k: int) -> nw.Expr:
