@@ -297,6 +297,13 @@ def _funnel_parser(commands: argparse._SubParsersAction) -> None:
     )
     funnel.add_argument("--id", metavar="COL", help="contact id: count unique contacts")
     funnel.add_argument("--no-id", action="store_true", help="count rows, detect no id")
+    funnel.add_argument("--orders", metavar="FILE", help="orders / won deals: the last stage")
+    funnel.add_argument("--key", metavar="COL", help="contacts column joining the orders")
+    funnel.add_argument("--orders-key", metavar="COL", help="orders column it matches")
+    funnel.add_argument("--orders-date", metavar="COL", help="the orders' date column")
+    funnel.add_argument(
+        "--orders-stage", metavar="NAME", default="ordered", help="the orders stage's name"
+    )
     funnel.add_argument(
         "--step-window-days",
         action="append",

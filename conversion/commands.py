@@ -19,6 +19,7 @@ from conversion.analysis import funnel as funnel_stats
 from conversion.analysis import stats
 from conversion.counting.funnel import FunnelCounts, count_funnel
 from conversion.counting.stages import Funnel, detect_stages, parse_stage_map
+from conversion.definition import OrdersJoin
 from conversion.errors import InputError
 from conversion.presentation import funnel as funnel_output
 from conversion.presentation.output import write_atomically
@@ -177,7 +178,8 @@ def run_funnel(args: argparse.Namespace) -> str:
     """``conversion funnel``: count the funnel per segment, describe it, write it as asked."""
     table = _load(args, args.contacts)
     funnel, detected = _funnel_from_args(args, table)
-    counts = count_funnel(table, funnel)
+    orders = reading.load(args.orders) if args.orders else None
+    counts = count_funnel(table, funnel, orders)
     for note in detected:  # after the count: bad input stays one line on stderr
         print(f"conversion: note: {note}", file=sys.stderr)
     described = funnel_stats.describe_funnel(counts, adjust=args.adjust)
@@ -234,8 +236,16 @@ def _funnel_from_args(args: argparse.Namespace, table: reading.Table) -> tuple[F
         step_windows=tuple(args.step_window_days),
         as_of=args.as_of,
         date_format=args.date_format,
+        orders=_orders_join(args),
+        orders_stage=args.orders_stage,
     )
     return funnel, notes
+
+
+def _orders_join(args: argparse.Namespace) -> OrdersJoin | None:
+    if bool(args.orders) != bool(args.key):
+        raise InputError("--orders and --key go together: the file and the column joining it.")
+    return OrdersJoin(args.key, args.orders_key, args.orders_date) if args.key else None
 
 
 def _output_format(args: argparse.Namespace) -> str:

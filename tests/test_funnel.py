@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from conversion.analysis.funnel import biggest_drops, days_between, describe_funnel
 from conversion.counting.funnel import count_funnel
 from conversion.counting.stages import ALL, Funnel, detect_stages, parse_stage_map, stage_label
+from conversion.definition import OrdersJoin
 from conversion.errors import InputError
 
 D0 = date(2025, 1, 1)
@@ -175,6 +176,65 @@ def test_an_id_with_several_rows_is_one_contact_in_its_earliest_rows_segment() -
     assert [got[("Web", k)]["reached"] for k in (1, 2)] == [1, 1]
     assert counts.missing_id == 1 and counts.segment_conflicts == 1
     assert any("1 row without an id in 'id'" in w for w in counts.warnings)
+
+
+ORDERS = pl.DataFrame(
+    {
+        "cust": ["1", "3", " 3 ", "9"],
+        "won": ["13/02/2025", "15/01/2025", "01/01/2025", "01/01/2025"],
+    }
+)
+ORDER_CONTACTS = pl.DataFrame(
+    {
+        "src": ["A", "A", "B", "B"],
+        "id": ["1", "2", "3", "4"],
+        "lead": [day(0), day(1), day(2), None],
+        "mql": [day(4), None, None, day(3)],
+    }
+)
+
+
+def test_an_orders_table_is_the_last_stage_on_its_first_orders_date() -> None:
+    funnel = Funnel(
+        segments=("src",), stages=("lead", "mql"), id="id",
+        orders=OrdersJoin("id", "cust", "won"), orders_stage="won deal",
+    )  # fmt: skip
+    counts = count_funnel(ORDER_CONTACTS, funnel, ORDERS)
+    got = rows_of(counts.table)
+    # 1: lead, mql, won.  2: lead.  3: lead, won (key " 3 " trimmed; skipped mql).  4: mql.
+    assert [got[("A", k)]["reached"] for k in (1, 2, 3)] == [2, 1, 1]
+    assert [got[("B", k)]["reached"] for k in (1, 2, 3)] == [2, 2, 1]
+    assert [got[("B", k)]["skipped"] for k in (1, 2, 3)] == [1, 1, 0]
+    assert got[("A", 3)]["stage"] == "won deal"
+    assert counts.as_of == date(2025, 2, 13)  # the latest date, an order's
+    with pytest.raises(InputError, match="--orders-date"):
+        Funnel(segments=("src",), stages=("lead",), orders=OrdersJoin("id", "cust"))
+
+
+def test_an_orders_table_after_a_stage_column() -> None:
+    frame = pl.DataFrame(
+        {"src": ["A", "A", "B"], "id": ["1", "2", "3"], "st": ["lead", "mql", None]}
+    )
+    funnel = Funnel(
+        segments=("src",), stage_column="st", stage_order=("lead", "mql"),
+        orders=OrdersJoin("id", "cust"),
+    )  # fmt: skip
+    got = rows_of(count_funnel(frame, funnel, ORDERS).table)
+    # 1: lead then ordered (all three stages). 2: mql. 3: no stage value but an order: all.
+    assert [got[("A", k)]["reached"] for k in (1, 2, 3)] == [2, 2, 1]
+    assert [got[("B", k)]["reached"] for k in (1, 2, 3)] == [1, 1, 1]
+    assert got[("A", 3)]["stage"] == "ordered"
+
+
+def test_unreadable_order_dates_are_named() -> None:
+    funnel = Funnel(
+        segments=("src",), stages=("lead", "mql"), orders=OrdersJoin("id", "cust", "won")
+    )
+    orders = pl.DataFrame({"cust": ["1", "2"], "won": ["2025-02-01", "2025-02-30"]})
+    with pytest.raises(InputError, match=r"'won'.*2025-02-30"):
+        count_funnel(ORDER_CONTACTS, funnel, orders)
+    with pytest.raises(InputError, match="no orders table"):
+        count_funnel(ORDER_CONTACTS, funnel)
 
 
 def test_missing_segment_values_form_their_own_segment() -> None:

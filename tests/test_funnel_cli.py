@@ -160,3 +160,35 @@ def test_the_sample_is_detected_and_counted_as_a_plain_recount(tmp_path: Path) -
         if r["Original Source"] != "(all)"
     }
     assert got == dict(expected)
+
+
+def test_an_orders_file_is_the_last_stage(tmp_path: Path) -> None:
+    contacts = tmp_path / "leads.csv"
+    contacts.write_text(
+        "src,id,lead\nA,1,2025-01-01\nA,2,2025-01-02\nB,3,2025-01-03\n", encoding="utf-8"
+    )
+    deals = tmp_path / "deals.csv"
+    deals.write_text("lead_id,won\n1,2025-02-01\n3,2025-02-03\n3,2025-01-20\n", encoding="utf-8")
+    result = run(
+        "funnel", contacts, "--segment src --stage lead --id id --orders", deals,
+        "--key id --orders-key lead_id --orders-date won --orders-stage 'won deal' --format csv",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [(r["src"], r["stage"], r["reached"]) for r in rows] == [
+        ("A", "lead", "2"),
+        ("A", "won deal", "1"),
+        ("B", "lead", "1"),
+        ("B", "won deal", "1"),
+        ("(all)", "lead", "3"),
+        ("(all)", "won deal", "2"),
+    ]
+    missing = run("funnel", contacts, "--segment src --stage lead --orders", deals)
+    assert missing.returncode == 2 and "--orders and --key go together" in missing.stderr
+
+
+def test_the_terminal_table_names_the_biggest_drop(small: Path) -> None:
+    result = run("funnel", small, "--segment src --stage lead --stage mql --id id")
+    assert result.returncode == 0, result.stderr
+    assert "Ads: the biggest drop is lead → mql: 37 of 40 lost; 7.5% moved on" in result.stdout
+    assert "note: 1 contact with no stage at all was left out of the funnel." in result.stdout

@@ -13,11 +13,12 @@ from datetime import date
 import polars as pl
 import pytest
 from test_engines import on, typed  # noqa: F401 (the engine fixture)
-from test_funnel import SKIPS
+from test_funnel import ORDER_CONTACTS, ORDERS, SKIPS
 
 from conversion import reading
 from conversion.counting.funnel import count_funnel
 from conversion.counting.stages import Funnel, detect_stages
+from conversion.definition import OrdersJoin
 from conversion.errors import InputError
 
 SAMPLE = reading.load("sample_data/crm_lifecycle.csv")
@@ -77,3 +78,14 @@ def test_values_outside_the_order_are_listed_on_every_engine(on) -> None:  # noq
     funnel = Funnel(segments=("src",), stage_column="stage", stage_order=("lead", "customer"))
     with pytest.raises(InputError, match=r"'junk' \(2 rows\)"):
         count_funnel(on(frame, "outside"), funnel)
+
+
+def test_an_orders_table_as_the_last_stage_counts_the_same_on_every_engine(on) -> None:  # noqa: F811
+    contacts = ORDER_CONTACTS.with_columns(pl.col("lead", "mql").str.to_date())
+    orders = ORDERS.with_columns(pl.col("won").str.strip_chars().str.to_date("%d/%m/%Y"))
+    funnel = Funnel(
+        segments=("src",), stages=("lead", "mql"), id="id", orders=OrdersJoin("id", "cust", "won")
+    )
+    want = count_funnel(ORDER_CONTACTS, funnel, ORDERS)
+    got = count_funnel(on(contacts, "order_contacts"), funnel, on(orders, "order_deals"))
+    same(want, got)

@@ -43,7 +43,7 @@ from conversion.definition import Definition
 from conversion.errors import InputError, n, verb
 from conversion.reading.values import date_expr, detect_date_format, text, unreadable_date_expr
 from conversion.sources import rows as row_reading
-from conversion.sources.base import CONTACT_DATE, ID, Check
+from conversion.sources.base import CONTACT_DATE, ID, KEY, ORDER_DATE, Check
 
 if TYPE_CHECKING:
     from conversion.sources import Source
@@ -54,6 +54,7 @@ STAGE_VALUE = "__cbs_stage_value"
 REACHED = "__cbs_reached_"  # the date a contact reached stage k: earliest date of k or later
 TALLY = "__cbs_funnel_"
 _BAD = "__cbs_bad_stage_"
+_ORDERED = "__cbs_funnel_ordered"
 COUNT_COLUMNS = (
     "reached",
     "skipped",
@@ -88,7 +89,9 @@ class FunnelCounts:
     days: pl.DataFrame | None = None
 
 
-def count_funnel(contacts: object, funnel: Funnel, *, days: bool = True) -> FunnelCounts:
+def count_funnel(
+    contacts: object, funnel: Funnel, orders: object | None = None, *, days: bool = True
+) -> FunnelCounts:
     """Count a funnel per segment.
 
     Parameters
@@ -97,6 +100,8 @@ def count_funnel(contacts: object, funnel: Funnel, *, days: bool = True) -> Funn
         The contacts table: a loaded file, a polars frame, or a table on a database.
     funnel
         What to count; see ``Funnel``.
+    orders
+        The orders or won-deals table when ``funnel.orders`` makes it the last stage.
     days
         Also gather the days between stages (dated stages on a file only).
 
@@ -121,8 +126,11 @@ def count_funnel(contacts: object, funnel: Funnel, *, days: bool = True) -> Funn
         raise InputError("Choose at least one segment column to break the funnel down by.")
     check_columns(source.columns, funnel.columns(), source.name)
     source.claim(funnel.columns())
-    with source.reading():
+    orders_source = _orders_source(funnel, orders)
+    with source.reading(orders_source):
         stage_rows = _stage_rows(source, funnel)
+        if orders_source is not None:
+            stage_rows = _with_orders_stage(stage_rows, orders_source, funnel)
         if not funnel.dated:
             _check_stage_values(source, funnel, stage_rows)
         totals = source.fetch(_totals(stage_rows, funnel)).row(0, named=True)
@@ -133,6 +141,54 @@ def count_funnel(contacts: object, funnel: Funnel, *, days: bool = True) -> Funn
         if days and funnel.dated and as_of is not None and source.supports.rows:
             gaps = source.fetch(_days_between(contacts_frame, funnel, as_of))
     return _finish(summary, funnel, totals, as_of, gaps)
+
+
+def _orders_source(funnel: Funnel, orders: object | None) -> Source | None:
+    """The orders table as a source, checked, when it is the funnel's last stage."""
+    if funnel.orders is None:
+        return None
+    if orders is None:
+        raise InputError("An orders key was given but no orders table; add the orders file.")
+    source = sources.of(orders, "the orders table")
+    join = funnel.orders
+    wanted = [join.right_key, *([join.orders_date] if join.orders_date else [])]
+    check_columns(source.columns, wanted, source.name)
+    source.claim(wanted)
+    return source
+
+
+def _with_orders_stage(stage_rows: nw.LazyFrame, orders: Source, funnel: Funnel) -> nw.LazyFrame:
+    """The last stage from the orders table: its first order's date, or the last stage index.
+
+    Orders are matched to contact rows by key (text, trimmed); unreadable order dates stop the
+    count with the orders table's own message.
+    """
+    assert funnel.orders is not None
+    d = Definition(orders=funnel.orders, date_format=funnel.date_format)
+    read = orders.order_rows(d)
+    if read.checks:
+        bad = orders.fetch(
+            read.frame.select(*(ones(nw.col(c.name)).sum().alias(c.name) for c in read.checks))
+        )
+        for check in read.checks:
+            if bad[check.name].item():
+                raise InputError(orders.explain(check, d))
+    keyed = read.frame.filter(~nw.col(KEY).is_null())
+    last = len(funnel.stage_names)
+    if funnel.dated:
+        first = keyed.group_by(KEY).agg(nw.col(ORDER_DATE).min().alias(f"{STAGE}{last}"))
+        if funnel.as_of is not None:
+            on_time = nw.col(f"{STAGE}{last}") <= nw.lit(funnel.as_of, dtype=nw.Date)
+            first = first.with_columns(
+                nw.when(on_time).then(nw.col(f"{STAGE}{last}")).alias(f"{STAGE}{last}")
+            )
+        return stage_rows.join(first, on=KEY, how="left").drop(KEY)
+    present = keyed.select(KEY).unique().with_columns(nw.lit(last).alias(_ORDERED))
+    joined = stage_rows.join(present, on=KEY, how="left")
+    index = (
+        nw.when(~nw.col(_ORDERED).is_null()).then(nw.col(_ORDERED)).otherwise(nw.col(STAGE_INDEX))
+    )
+    return joined.with_columns(index.cast(nw.Int64).alias(STAGE_INDEX)).drop(KEY, _ORDERED)
 
 
 def _as_date(value: object) -> date | None:
@@ -148,6 +204,8 @@ def _stage_rows(source: Source, funnel: Funnel) -> nw.LazyFrame:
     columns = [text(c).alias(c) for c in funnel.segments]
     if funnel.id:
         columns.append(text(funnel.id).alias(ID))
+    if funnel.orders is not None:
+        columns.append(text(funnel.orders.key).alias(KEY))
     if funnel.dated:
         columns += [
             row_reading.day(c, schema, source.name).alias(f"{STAGE}{k}")
@@ -233,7 +291,7 @@ def _totals(stage_rows: nw.LazyFrame, funnel: Funnel) -> nw.LazyFrame:
     if funnel.id:
         tallies.append(ones(nw.col(ID).is_null()).sum().alias("missing_id"))
     if funnel.dated:
-        dates = [nw.col(f"{STAGE}{k}") for k in range(1, len(funnel.stages) + 1)]
+        dates = [nw.col(f"{STAGE}{k}") for k in range(1, len(funnel.stage_names) + 1)]
         if funnel.id:
             dates = [nw.when(~nw.col(ID).is_null()).then(d) for d in dates]
         tallies.append(nw.max_horizontal(*(d.max() for d in dates)).alias("as_of"))
@@ -340,7 +398,7 @@ def _days_between(frame: nw.LazyFrame, funnel: Funnel, as_of: date) -> nw.LazyFr
     """Per segment and step: days from stage k−1 to k (event) or to as-of (censored), counted."""
     limit = nw.lit(as_of, dtype=nw.Date)
     parts = []
-    for k in range(2, len(funnel.stages) + 1):
+    for k in range(2, len(funnel.stage_names) + 1):
         start, end = nw.col(f"{REACHED}{k - 1}"), nw.col(f"{REACHED}{k}")
         event = ~end.is_null()
         days = nw.when(event).then(_days(end - start)).otherwise(_days(limit - start))

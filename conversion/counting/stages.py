@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from conversion.definition import OrdersJoin
 from conversion.errors import InputError
 
 if TYPE_CHECKING:
@@ -48,7 +49,9 @@ class Funnel:
     ``stage_order`` (its values, first stage first; compared trimmed and case-insensitively).
     ``stage_map`` maps other values of the stage column to a stage of the order, or to ""
     to leave those contacts out. ``step_windows`` holds one window in days per step (stage 2
-    onwards) or a single window for every step; windows need stage dates.
+    onwards) or a single window for every step; windows need stage dates. ``orders`` makes an
+    orders or won-deals table the last stage (``orders_stage``): a contact whose key appears
+    there reached it, on its first order's date (needed with stage dates).
 
     Examples
     --------
@@ -67,6 +70,8 @@ class Funnel:
     step_windows: tuple[int, ...] = ()
     as_of: date | None = None
     date_format: str | None = None
+    orders: OrdersJoin | None = None
+    orders_stage: str = "ordered"
 
     def __post_init__(self) -> None:
         for name in ("segments", "stages", "stage_order", "step_windows"):
@@ -102,7 +107,12 @@ class Funnel:
             )
         if not self.stage_column and self.stage_order:
             raise InputError("--stage-order goes with --stage-column: name the stage column.")
-        if not self.stage_column and len(self.stages) < 2:
+        if self.orders is not None and self.stages and not self.orders.orders_date:
+            raise InputError(
+                "With stage dates, the orders table needs its date column (--orders-date COL): "
+                "the last stage is reached on the first order's date."
+            )
+        if not self.stage_column and len(self.stage_names) < 2:
             raise InputError(
                 "A funnel needs at least two stages: repeat --stage COL for each stage-date "
                 "column in funnel order, or give --stage-column COL --stage-order V1,V2,..."
@@ -128,7 +138,7 @@ class Funnel:
                 "Step windows need the date of each stage: give stage-date columns (--stage) "
                 "instead of a stage column."
             )
-        steps = len(self.stages) - 1
+        steps = len(self.stage_names) - 1
         if len(self.step_windows) not in (1, steps):
             raise InputError(
                 f"Give one step window for every step, or one for all: this funnel has {steps} "
@@ -139,8 +149,10 @@ class Funnel:
 
     @property
     def stage_names(self) -> tuple[str, ...]:
-        """The stages in funnel order: the date columns, or the values of the stage column."""
-        return self.stages or self.stage_order
+        """The stages in funnel order: the date columns, or the values of the stage column,
+        then the orders stage when an orders table is the last stage."""
+        last = (self.orders_stage,) if self.orders is not None else ()
+        return (self.stages or self.stage_order) + last
 
     @property
     def dated(self) -> bool:
@@ -165,7 +177,8 @@ class Funnel:
 
     def columns(self) -> list[str]:
         """The input columns this funnel reads."""
-        wanted = [*self.segments, *self.stages, self.stage_column, self.id]
+        key = self.orders.key if self.orders is not None else None
+        wanted = [*self.segments, *self.stages, self.stage_column, self.id, key]
         return [c for c in wanted if c]
 
     def with_changes(self, **changes: Any) -> Funnel:
