@@ -275,7 +275,9 @@ def _funnel_parser(commands: argparse._SubParsersAction) -> None:
         "Wilson intervals, the biggest drop, and each segment against the rest. Stages not "
         "given are detected from CRM headers (Became a ... Date) or a lifecycle-stage column.",
     )
-    funnel.add_argument("contacts", metavar="CONTACTS", help="contacts / leads file")
+    funnel.add_argument(
+        "contacts", metavar="CONTACTS", nargs="?", help="contacts file (or none, with --source)"
+    )
     funnel.add_argument("--segment", action="append", required=True, metavar="COL")
     funnel.add_argument(
         "--stage",
@@ -324,6 +326,7 @@ def _funnel_parser(commands: argparse._SubParsersAction) -> None:
     _reading_arguments(funnel)
     funnel.add_argument("--format", choices=("table", "csv", "json"), default=None)
     funnel.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    _remote_arguments(funnel)
 
 
 def _reading_arguments(group: argparse._ActionsContainer) -> None:

@@ -176,10 +176,12 @@ def run_roles(args: argparse.Namespace) -> str:
 
 def run_funnel(args: argparse.Namespace) -> str:
     """``conversion funnel``: count the funnel per segment, describe it, write it as asked."""
-    table = _load(args, args.contacts)
-    funnel, detected = _funnel_from_args(args, table)
-    orders = reading.load(args.orders) if args.orders else None
-    counts = count_funnel(table, funnel, orders)
+    if args.source is not None or args.engine is not None:
+        contacts, orders, rows = _remote_sources(args)
+    else:
+        contacts, orders, rows = _file_sources(args)
+    funnel, detected = _funnel_from_args(args, rows(), contacts.name)
+    counts = count_funnel(contacts, funnel, orders)
     for note in detected:  # after the count: bad input stays one line on stderr
         print(f"conversion: note: {note}", file=sys.stderr)
     described = funnel_stats.describe_funnel(counts, adjust=args.adjust)
@@ -201,16 +203,18 @@ def _notes(counts: FunnelCounts) -> None:
         print(f"conversion: note: {warning}", file=sys.stderr)
 
 
-def _funnel_from_args(args: argparse.Namespace, table: reading.Table) -> tuple[Funnel, list[str]]:
+def _funnel_from_args(
+    args: argparse.Namespace, rows: pl.LazyFrame, name: str
+) -> tuple[Funnel, list[str]]:
     """The ``Funnel`` the flags describe; stages and id not given are detected, each noted."""
     notes = []
     stages, column = tuple(args.stage), args.stage_column
     order = tuple(v.strip() for v in (args.stage_order or "").split(",") if v.strip())
     if not stages and not column:
-        found = detect_stages(table.frame)
+        found = detect_stages(rows)
         if not found.found:
             raise InputError(
-                f"No stage columns found in {table.name}: give the stage-date columns in order "
+                f"No stage columns found in {name}: give the stage-date columns in order "
                 "(--stage COL, repeated) or a stage column and its order (--stage-column COL "
                 "--stage-order V1,V2,...)."
             )
@@ -219,7 +223,7 @@ def _funnel_from_args(args: argparse.Namespace, table: reading.Table) -> tuple[F
         notes.append(f"stages = {what} (detected; --stage COL to choose)")
     identifier = args.id
     if identifier is None and not args.no_id:
-        detected = detect_roles(table.frame).id
+        detected = detect_roles(rows).id
         if detected is not None and detected not in (*args.segment, *stages, column):
             identifier = detected
             notes.append(

@@ -192,3 +192,14 @@ def test_the_terminal_table_names_the_biggest_drop(small: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Ads: the biggest drop is lead → mql: 37 of 40 lost; 7.5% moved on" in result.stdout
     assert "note: 1 contact with no stage at all was left out of the funnel." in result.stdout
+
+
+def test_duckdb_counts_the_sample_where_it_is_with_the_same_csv() -> None:
+    on_file = run("funnel", SAMPLE, "--segment Country --step-window-days 30 --format csv")
+    on_duckdb = run(
+        "funnel", SAMPLE, "--engine duckdb --segment Country --step-window-days 30 --format csv"
+    )
+    assert on_file.returncode == 0 and on_duckdb.returncode == 0, on_duckdb.stderr
+    assert on_duckdb.stdout == on_file.stdout
+    no_file = run("funnel --engine duckdb --segment Country")
+    assert no_file.returncode == 2 and "--engine needs a file" in no_file.stderr
