@@ -106,3 +106,18 @@ def test_the_link_sets_the_segments_and_the_window_and_the_page_writes_them_back
     assert int(table["immature"].fillna(0).sum()) > 0  # recent contacts are left out as immature
     assert at.query_params["fseg"] in ("Country", ["Country"])
     assert at.query_params["fwin"] in ("30", ["30"])
+
+
+def test_unreadable_stage_dates_are_an_error_naming_them_not_a_traceback() -> None:
+    at = funnel_page()
+    content = (
+        "Contact,Source,Became a Lead Date,Became a Customer Date\n"
+        "1,Ads,2025-01-01,\n2,Ads,soon,2025-02-01\n3,Web,2025-01-03,\n"
+    ).encode()
+    upload(at, "bad.csv", content)
+    at.switch_page("pages/funnel.py").run()
+    assert not at.exception
+    at.multiselect(key="funnel_segments").set_value(["Source"]).run()
+    assert not at.exception
+    errors = [shown(e.value) for e in at.error]
+    assert any("Became a Lead Date" in e and "'soon'" in e for e in errors), errors
