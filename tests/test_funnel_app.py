@@ -111,9 +111,9 @@ def test_the_link_sets_the_segments_and_the_window_and_the_page_writes_them_back
 def test_unreadable_stage_dates_are_an_error_naming_them_not_a_traceback() -> None:
     at = funnel_page()
     content = (
-        "Contact,Source,Became a Lead Date,Became a Customer Date\n"
-        "1,Ads,2025-01-01,\n2,Ads,soon,2025-02-01\n3,Web,2025-01-03,\n"
-    ).encode()
+        b"Contact,Source,Became a Lead Date,Became a Customer Date\n"
+        b"1,Ads,2025-01-01,\n2,Ads,soon,2025-02-01\n3,Web,2025-01-03,\n"
+    )
     upload(at, "bad.csv", content)
     at.switch_page("pages/funnel.py").run()
     assert not at.exception
