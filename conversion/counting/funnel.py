@@ -41,7 +41,7 @@ from conversion.counting.engine import MISSING, ROWS, SEGMENT_CONFLICT, ones
 from conversion.counting.stages import Funnel, stage_values_outside
 from conversion.definition import Definition
 from conversion.errors import InputError, n, verb
-from conversion.reading.values import date_expr, detect_date_format, text, unreadable_date_expr
+from conversion.reading.values import date_expr, detect_date_format, present_expr, text
 from conversion.sources import rows as row_reading
 from conversion.sources.base import CONTACT_DATE, ID, KEY, ORDER_DATE, Check
 
@@ -199,7 +199,7 @@ def _as_date(value: object) -> date | None:
 
 def _stage_rows(source: Source, funnel: Funnel) -> nw.LazyFrame:
     """One row per input row: segments and id as text, each stage's date or the stage index."""
-    frame = _typed_frame(source, funnel)
+    frame, checks = _typed_frame(source, funnel)
     schema = frame.collect_schema()
     columns = [text(c).alias(c) for c in funnel.segments]
     if funnel.id:
@@ -221,7 +221,14 @@ def _stage_rows(source: Source, funnel: Funnel) -> nw.LazyFrame:
             index.cast(nw.Int64).alias(STAGE_INDEX),
             text(funnel.stage_column).alias(STAGE_VALUE),
         ]
-    out = frame.select(*columns)
+    out = frame.select(*columns, *(nw.col(c.name) for c in checks))
+    if source.supports.rows:
+        # A file is parsed once: the totals, the summary and the days run on these few
+        # columns in memory.
+        out = nw.from_native(nw.to_native(out).collect().lazy())
+    _raise_on_unreadable(source, out, checks)
+    if checks:
+        out = out.drop(*(c.name for c in checks))
     if funnel.as_of is not None and funnel.dated:
         limit = nw.lit(funnel.as_of, dtype=nw.Date)
         out = out.with_columns(
@@ -231,13 +238,16 @@ def _stage_rows(source: Source, funnel: Funnel) -> nw.LazyFrame:
     return out
 
 
-def _typed_frame(source: Source, funnel: Funnel) -> nw.LazyFrame:
-    """The source's columns with a file's text stage dates read into days (checked first)."""
+def _typed_frame(source: Source, funnel: Funnel) -> tuple[nw.LazyFrame, list[Check]]:
+    """The source's columns with a file's text stage dates read into days, and their checks.
+
+    Each check column is True where a non-empty value could not be read as a date.
+    """
     if not source.supports.rows:
-        return nw.from_native(source.frame)  # type: ignore[attr-defined]  # typed already
+        return nw.from_native(source.frame), []  # type: ignore[attr-defined]  # typed already
     native = source.polars()
     if not funnel.dated:
-        return nw.from_native(native)
+        return nw.from_native(native), []
     schema = native.collect_schema()
     typed, checks = [], []
     for column in funnel.stages:
@@ -248,15 +258,21 @@ def _typed_frame(source: Source, funnel: Funnel) -> nw.LazyFrame:
         ).general()
         typed.append(date_expr(column, fmt).alias(row_reading.DAY + column))
         checks.append(Check(_BAD + column, column, "date", fmt))
-    if checks:
-        bad = native.select(
-            unreadable_date_expr(c.column, c.format).sum().alias(c.name)  # type: ignore[arg-type]
-            for c in checks
-        ).collect()
-        for check in checks:
-            if bad[check.name].item():
-                raise InputError(source.explain(check, Definition()))
-    return nw.from_native(native.with_columns(typed))
+    unreadable = [
+        (present_expr(c.column) & pl.col(row_reading.DAY + c.column).is_null()).alias(c.name)
+        for c in checks
+    ]
+    return nw.from_native(native.with_columns(typed).with_columns(unreadable)), checks
+
+
+def _raise_on_unreadable(source: Source, rows: nw.LazyFrame, checks: list[Check]) -> None:
+    """Stop at the first stage-date column with a value that is not a date, naming the values."""
+    if not checks:
+        return
+    bad = source.fetch(rows.select(ones(nw.col(c.name)).sum().alias(c.name) for c in checks))
+    for check in checks:
+        if bad[check.name].item():
+            raise InputError(source.explain(check, Definition()))
 
 
 def _check_stage_values(source: Source, funnel: Funnel, stage_rows: nw.LazyFrame) -> None:
