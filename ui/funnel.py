@@ -25,7 +25,7 @@ from conversion.presentation import funnel as funnel_output
 from conversion.presentation.charts.funnel import funnel_chart
 from conversion.reading.samples import SAMPLE_DIR
 from conversion.roles import detect_roles
-from ui import caches, results, state, theme
+from ui import caches, results, state, theme, views
 from ui.text import plain
 
 if TYPE_CHECKING:
@@ -179,6 +179,7 @@ def show(data: FunnelData, shown: FunnelResult, bands: Bands) -> None:
         "thresholds and the overall final conversion.",
         width="stretch",
     )
+    views.chart_downloads(lambda: chart, data.name, "Funnel chart")
     for warning in shown.counts.warnings:
         st.caption(plain(warning))
     st.subheader("Stage by stage")
