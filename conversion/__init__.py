@@ -28,10 +28,19 @@ from conversion.errors import InputError
 
 if TYPE_CHECKING:
     from conversion.api import SegmentRates, by_segment
+    from conversion.notebook.document import Notebook
 
 __version__ = "0.1.0"
 
-__all__ = ["Bands", "Definition", "InputError", "OrdersJoin", "SegmentRates", "by_segment"]
+__all__ = [
+    "Bands",
+    "Definition",
+    "InputError",
+    "Notebook",
+    "OrdersJoin",
+    "SegmentRates",
+    "by_segment",
+]
 
 
 def __getattr__(name: str) -> object:
@@ -41,4 +50,9 @@ def __getattr__(name: str) -> object:
         from conversion import api
 
         return getattr(api, name)
+    if name == "Notebook":
+        # A saved analysis notebook: ``conversion.Notebook.load(path).run(data).to_html()``.
+        from conversion import notebook
+
+        return notebook.Notebook
     raise AttributeError(f"module 'conversion' has no attribute {name!r}")

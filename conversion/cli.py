@@ -2,8 +2,10 @@
 
     conversion rates CONTACTS --segment COL [--segment COL ...] [--converted COL] ...
     conversion roles CONTACTS
+    conversion notebook NOTEBOOK.json --data CONTACTS [--orders ORDERS] --output report.html
 
-Bad input prints one line on stderr and exits with status 2. Reading the arguments needs only
+Bad input prints one line on stderr and exits with status 2; ``notebook`` exits 1 when some
+cells could not be computed on the new data. Reading the arguments needs only
 the standard library; the engine (``conversion.commands``) is loaded to run a command.
 """
 
@@ -51,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _rates_parser(commands)
     _roles_parser(commands)
+    _notebook_parser(commands)
     return parser
 
 
@@ -265,6 +268,30 @@ def _roles_parser(commands: argparse._SubParsersAction) -> None:
     _reading_arguments(roles)
 
 
+def _notebook_parser(commands: argparse._SubParsersAction) -> None:
+    """``conversion notebook``: a saved notebook recomputed on a new export."""
+    notebook = commands.add_parser(
+        "notebook",
+        help="run a saved analysis notebook on new data",
+        description="Recompute every cell of a notebook saved from the app on a new export and "
+        "write the report. Exit status: 0 every cell computed, 1 some cells could not be "
+        "(each named on stderr and in the report), 2 bad input.",
+    )
+    notebook.add_argument("notebook", metavar="NOTEBOOK", help="notebook JSON file from the app")
+    notebook.add_argument("--data", required=True, metavar="CONTACTS", help="contacts file")
+    notebook.add_argument("--orders", metavar="ORDERS", help="orders / won-deals file")
+    notebook.add_argument(
+        "--as-of", type=_iso_date, metavar="DATE", help="as-of date for every cell (YYYY-MM-DD)"
+    )
+    notebook.add_argument(
+        "--format",
+        choices=("html", "markdown", "json"),
+        help="html report, markdown, or json numbers of every cell (default: from the --output "
+        "suffix, else markdown)",
+    )
+    notebook.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+
+
 def _reading_arguments(group: argparse._ActionsContainer) -> None:
     """How a file is read: the same flags for every subcommand that reads one."""
     group.add_argument("--sheet", metavar="NAME", help="Excel sheet (default: the first)")
@@ -357,7 +384,7 @@ def definition_from_args(args: argparse.Namespace) -> Definition:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit status (0 ok, 2 bad input)."""
+    """Run the command; the exit status: 0 ok, 1 notebook cells not computed, 2 bad input."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -365,7 +392,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The engine loads polars and the statistics: only once there is something to run.
         from conversion import commands
 
-        text = commands.run(args, definition)
+        if args.command == "notebook":
+            text, status = commands.run_notebook(args)
+        else:
+            text, status = commands.run(args, definition), 0
         if getattr(args, "output", None):
             commands.write(args.output, text)
         else:
@@ -376,7 +406,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as error:
         print(f"conversion: {error.strerror or error}: {error.filename or ''}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return 0
+    return status
 
 
 if __name__ == "__main__":  # pragma: no cover
