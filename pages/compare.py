@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from conversion.presentation import charts, formats, report
-from ui import results, state, theme, views
+from ui import notebook, results, state, theme, views
 from ui.entry import through_app
 from ui.text import plain
 
@@ -58,6 +58,7 @@ cols[2].metric(
     f"{result.p_value:.3g}, adjusted (Benjamini–Hochberg) for all {result.comparisons} pairs.",
 )  # fmt: skip
 st.info(plain(result.verdict))
+notebook.pin_button("compare", definition, {"a": a, "b": b}, f"{a} against {b}", "compare")
 rows = pl.DataFrame(
     [
         {"segment": c.label, "contacts": c.contacts, "customers": c.customers, "rate": c.rate,

@@ -1,0 +1,162 @@
+"""The Notebook page and the pin buttons, driven headless with AppTest (issue 19).
+
+The data are a CRM export built here with hand-counted numbers: Webinar 12/40, Ads 3/60,
+Referral 10/25 (overall 25/125 = 20.0 %), contacts created in January, February and March 2025
+in turn; the months are counted from the rows in plain Python.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from conversion.notebook.document import to_json
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 90
+GROUPS = {"Webinar": (12, 40), "Ads": (3, 60), "Referral": (10, 25)}
+HOSTILE = "<script>alert(1)</script> [x](javascript:alert(1)) **{rate}** of {contacts}"
+
+
+def export_rows() -> list[tuple[str, str, str, str]]:
+    rows = []
+    record = 1000
+    for source, (customers, contacts) in GROUPS.items():
+        for i in range(contacts):
+            month = record % 3 + 1
+            rows.append(
+                (str(record), source, f"2025-0{month}-1{i % 9}", "Y" if i < customers else "N")
+            )
+            record += 1
+    return rows
+
+
+def export_csv() -> bytes:
+    lines = ["Record ID,Lead Source,Create Date,Converted"]
+    lines += [",".join(row) for row in export_rows()]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def month_counts() -> Counter:
+    counts: Counter = Counter()
+    for _, _, created, converted in export_rows():
+        counts[(created[:7], "contacts")] += 1
+        counts[(created[:7], "customers")] += converted == "Y"
+    return counts
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def started_with_the_export() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.radio(key="source_kind").set_value("Upload a file").run()
+    at.file_uploader(key="upload").set_value(("crm.csv", export_csv(), "text/csv")).run()
+    no_errors(at)
+    return at
+
+
+def pin_three_views(at: AppTest) -> AppTest:
+    at.switch_page("pages/segments.py").run()
+    at.button(key="pin_segments").click().run()
+    at.switch_page("pages/trends.py").run()
+    at.button(key="pin_trend_rate").click().run()
+    at.switch_page("pages/compare.py").run()
+    at.selectbox(key="compare_pick_a").set_value("Referral").run()
+    at.selectbox(key="compare_pick_b").set_value("Ads").run()
+    at.button(key="pin_compare").click().run()
+    no_errors(at)
+    at.switch_page("pages/notebook.py").run()
+    no_errors(at)
+    return at
+
+
+def cells(at: AppTest):
+    return at.session_state["notebook"].cells
+
+
+def test_three_pinned_views_show_hand_counted_numbers_on_the_notebook_page():
+    at = pin_three_views(started_with_the_export())
+    assert [c.kind for c in cells(at)] == ["segments", "trend", "compare"]
+    assert [c.title for c in cells(at)] == [
+        "Conversion by Lead Source", "Rate by month cohort", "Referral against Ads",
+    ]  # fmt: skip
+    metrics = [(m.label, m.value) for m in at.metric]
+    # Every cell counts the same 125 contacts and 25 customers.
+    assert metrics.count(("Contacts", "125")) == 3
+    assert metrics.count(("Customers", "25")) == 3
+    assert metrics.count(("Overall rate", "20.0%")) == 3
+    table = next(df.value for df in at.dataframe if "Lead Source" in df.value.columns)
+    by_source = table.set_index("Lead Source")
+    for source, (customers, contacts) in GROUPS.items():
+        assert by_source.loc[source, "Contacts"] == contacts
+        assert by_source.loc[source, "Customers"] == customers
+    cohorts = next(df.value for df in at.dataframe if "cohort" in df.value.columns)
+    expected = month_counts()
+    assert cohorts["contacts"].tolist() == [expected[(m, "contacts")] for m in
+                                            ("2025-01", "2025-02", "2025-03")]  # fmt: skip
+    assert cohorts["customers"].tolist() == [expected[(m, "customers")] for m in
+                                             ("2025-01", "2025-02", "2025-03")]  # fmt: skip
+    lines = [md.value for md in at.markdown]
+    assert r"- Segment A, Referral\: 40\.0% \(10/25\)\." in lines
+    assert r"- Segment B, Ads\: 5\.0% \(3/60\)\." in lines
+
+
+def test_notes_reorder_and_remove_edit_the_notebook_value():
+    at = pin_three_views(started_with_the_export())
+    first, second, third = cells(at)
+    at.text_area(key=f"nb_note_{first.id}").set_value("Overall {rate} of {contacts}.").run()
+    at.text_area(key=f"nb_note_{third.id}").set_value(HOSTILE).run()
+    at.text_input(key=f"nb_title_{third.id}").set_value("Referral beats Ads").run()
+    no_errors(at)
+    notes = [md.value for md in at.markdown]
+    assert r"Overall 20.0% of 125." in notes
+    # The hostile note is escaped: no tag and no javascript: link reach the page as markup.
+    assert r"\<script\>alert(1)\</script\> \[x\](javascript:alert(1)) **20.0%** of 125" in notes
+    at.button(key=f"nb_Move down_{first.id}").click().run()
+    assert [c.id for c in cells(at)] == [second.id, first.id, third.id]
+    at.button(key=f"nb_Move up_{third.id}").click().run()
+    assert [c.id for c in cells(at)] == [second.id, third.id, first.id]
+    at.button(key=f"nb_Remove_{second.id}").click().run()
+    no_errors(at)
+    assert [c.id for c in cells(at)] == [third.id, first.id]
+    assert [c.title for c in cells(at)] == ["Referral beats Ads", "Conversion by Lead Source"]
+    assert cells(at)[1].note == "Overall {rate} of {contacts}."
+    at.button(key=f"nb_Duplicate_{first.id}").click().run()
+    at.button(key=f"nb_Collapse_{third.id}").click().run()
+    assert [c.title for c in cells(at)][-1] == "Conversion by Lead Source (copy)"
+    assert cells(at)[0].collapsed
+
+
+def test_a_section_note_quotes_the_cell_above_and_the_file_round_trips_exactly():
+    at = pin_three_views(started_with_the_export())
+    at.button(key=next(b.key for b in at.button if b.label == "Add a section note")).click().run()
+    section = cells(at)[-1]
+    assert section.kind == "note"
+    at.text_area(key=f"nb_note_{section.id}").set_value("Above: {best} beats {worst}.").run()
+    assert r"Above: Referral (40.0%) beats Ads (5.0%)." in [md.value for md in at.markdown]
+    saved = at.session_state["notebook"]
+    for cell in cells(at):
+        at.button(key=f"nb_Remove_{cell.id}").click().run()
+    assert cells(at) == ()
+    at.file_uploader(key="nb_upload").set_value(
+        ("story.json", to_json(saved).encode(), "application/json")
+    ).run()
+    no_errors(at)
+    assert at.session_state["notebook"] == saved
+
+
+def test_a_newer_notebook_file_is_refused_on_the_page():
+    at = pin_three_views(started_with_the_export())
+    text = to_json(at.session_state["notebook"]).replace('"version": 1', '"version": 7')
+    at.file_uploader(key="nb_upload").set_value(("new.json", text.encode(), "application/json"))
+    at.run()
+    assert not at.exception
+    assert any("newer version" in e.value for e in at.error)
+    assert len(cells(at)) == 3
