@@ -7,11 +7,15 @@ in turn; the months are counted from the rows in plain Python.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from conversion.notebook import link
 from conversion.notebook.document import to_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -160,3 +164,107 @@ def test_a_newer_notebook_file_is_refused_on_the_page():
     assert not at.exception
     assert any("newer version" in e.value for e in at.error)
     assert len(cells(at)) == 3
+
+
+def shared_link(at: AppTest) -> str:
+    """The packed notebook in the page's share link."""
+    url = next(code.value for code in at.code if "notebook=" in code.value)
+    return url.split("notebook=", 1)[1]
+
+
+def opened(packed: str) -> AppTest:
+    """A fresh session opened on ``/notebook?notebook=packed``."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params[link.PARAMETER] = packed
+    at.run()
+    at.switch_page("pages/notebook.py").run()
+    no_errors(at)
+    return at
+
+
+def test_an_uploads_link_carries_counts_only_and_reopens_the_same_cells_and_numbers():
+    at = pin_three_views(started_with_the_export())
+    first = cells(at)[0]
+    at.text_area(key=f"nb_note_{first.id}").set_value("Overall {rate} of {contacts}.").run()
+    packed = shared_link(at)
+    book, counts = link.decode(packed)
+    assert [c.id for c in book.cells] == [c.id for c in cells(at)]
+    assert counts is not None and set(counts) == {c.id for c in cells(at)}
+    colleague = opened(packed)
+    assert colleague.session_state["dataset"].kind == "sample"  # the file never travelled
+    assert [c.title for c in cells(colleague)] == [c.title for c in cells(at)]
+    metrics = [(m.label, m.value) for m in colleague.metric]
+    assert metrics.count(("Contacts", "125")) == 3
+    assert metrics.count(("Customers", "25")) == 3
+    assert "Overall 20.0% of 125." in [md.value for md in colleague.markdown]
+    assert any("shared snapshot" in info.value for info in colleague.info)
+
+
+def test_a_samples_link_holds_the_notebook_and_recomputes_it_on_the_sample():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="sample_pick").set_value("web").run()
+    at.switch_page("pages/segments.py").run()
+    at.button(key="pin_segments").click().run()
+    at.switch_page("pages/notebook.py").run()
+    book, counts = link.decode(shared_link(at))
+    assert counts is None and book.dataset.sample == "web"
+    colleague = opened(shared_link(at))
+    assert colleague.session_state["dataset"].sample.key == "web"
+    expected = web_sample_counts()
+    table = next(df.value for df in colleague.dataframe if "visitor_type" in df.value.columns)
+    for visitor, row in table.set_index("visitor_type").iterrows():
+        assert (row["Contacts"], row["Customers"]) == (
+            expected[(visitor, "contacts")], expected[(visitor, "customers")],
+        )  # fmt: skip
+
+
+def test_a_tampered_notebook_link_shows_a_message_not_a_traceback():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params[link.PARAMETER] = "1.garbage!!"
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "This notebook link cannot be opened\\: it is truncated or altered\\. Copy the whole "
+        "link again, or ask for a new one\\."
+    ]
+    assert "notebook" not in at.session_state
+
+
+def web_sample_counts() -> Counter:
+    """Sessions and revenue sessions per visitor type, counted with the csv module."""
+    import csv
+
+    counts: Counter = Counter()
+    with (ROOT / "sample_data" / "web_sessions.csv").open(encoding="utf-8", newline="") as file:
+        for row in csv.DictReader(file):
+            counts[(row["visitor_type"], "contacts")] += 1
+            counts[(row["visitor_type"], "customers")] += row["revenue"] == "TRUE"
+    return counts
+
+
+def test_the_command_on_the_apps_notebook_gives_the_apps_figures(tmp_path):
+    at = pin_three_views(started_with_the_export())
+    book = tmp_path / "story.json"
+    book.write_text(to_json(at.session_state["notebook"]), encoding="utf-8")
+    data = tmp_path / "crm.csv"
+    data.write_bytes(export_csv())
+    done = subprocess.run(
+        [sys.executable, "-m", "conversion", "notebook", str(book), "--data", str(data),
+         "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, encoding="utf-8", check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    numbers = json.loads(done.stdout)["cells"]
+    shown = [(m.label, m.value) for m in at.metric]
+    for cell in numbers:
+        figures = cell["figures"]
+        assert (figures["contacts"], figures["customers"]) == (125, 25)
+        assert ("Contacts", f"{figures['contacts']}") in shown
+        assert ("Overall rate", f"{figures['rate']:.1%}") in shown
+    rows = {r["segment"]: (r["customers"], r["contacts"]) for r in numbers[0]["rows"]}
+    assert rows == GROUPS
+    app_table = next(df.value for df in at.dataframe if "Lead Source" in df.value.columns)
+    assert {r["Lead Source"]: (r["Customers"], r["Contacts"]) for r in
+            app_table.to_dict("records")} == rows  # fmt: skip
