@@ -365,3 +365,77 @@ def test_the_python_api_loads_runs_and_renders(tmp_path):
     book.write_text(to_json(story(HOSTILE)), encoding="utf-8")
     page = conversion.Notebook.load(book).run(write_leads(tmp_path / "leads.csv")).to_html()
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page.lower()
+
+
+# --- the bundled sample and a changed copy of it ----------------------------------------------
+
+
+def web_counts(rows: list[dict[str, str]], column: str) -> dict[str, tuple[int, int]]:
+    """(customers, sessions) per value of ``column``, counted in plain Python."""
+    counts: Counter = Counter()
+    for row in rows:
+        counts[(row[column], "n")] += 1
+        counts[(row[column], "x")] += row["revenue"] == "TRUE"
+    return {v: (counts[(v, "x")], counts[(v, "n")]) for v, kind in counts if kind == "n"}
+
+
+def test_the_command_on_the_web_sample_and_a_changed_copy_matches_plain_counts(tmp_path):
+    import csv
+
+    sample = ROOT / "sample_data" / "web_sessions.csv"
+    with sample.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    web = Definition(segments=("visitor_type",), converted="revenue")
+    book = Notebook(
+        "Web review",
+        Dataset("Web sessions", "sample", "web"),
+        (
+            Cell("v", "segments", "By visitor", web, note="{customers} of {contacts}"),
+            Cell("w", "segments", "By weekend", web.with_changes(segments=("weekend",))),
+        ),
+    )
+    path = tmp_path / "web.notebook.json"
+    path.write_text(to_json(book), encoding="utf-8")
+    done = run_cli(path, "--data", sample, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    cells = json.loads(done.stdout)["cells"]
+    got = {r["segment"]: (r["customers"], r["contacts"]) for r in cells[0]["rows"]}
+    assert got == web_counts(rows, "visitor_type")
+    assert cells[0]["figures"]["contacts"] == len(rows)
+    # Next month's copy: the weekend column is gone and the first 500 sessions are dropped.
+    changed = tmp_path / "web_next.csv"
+    kept = rows[500:]
+    with changed.open("w", encoding="utf-8", newline="") as handle:
+        columns = [c for c in rows[0] if c != "weekend"]
+        writer = csv.DictWriter(handle, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(kept)
+    done = run_cli(path, "--data", changed, "--format", "json")
+    assert done.returncode == 1
+    assert "Cell 2 (By weekend): web_next.csv has no column 'weekend'" in done.stderr
+    cells = json.loads(done.stdout)["cells"]
+    got = {r["segment"]: (r["customers"], r["contacts"]) for r in cells[0]["rows"]}
+    assert got == web_counts(kept, "visitor_type")
+    assert cells[1]["computed"] is False and "weekend" in cells[1]["problem"]
+
+
+def test_the_readme_notebook_command_runs_on_the_sample(tmp_path):
+    report = tmp_path / "review.html"
+    done = run_cli(
+        ROOT / "examples" / "newsletter_review.notebook.json",
+        "--data", ROOT / "sample_data" / "newsletter_signups.csv", "--output", report,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    page = report.read_text(encoding="utf-8")
+    assert "Newsletter sign-ups: monthly review" in page and page.count("<svg") >= 4
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "conversion notebook examples/newsletter_review.notebook.json" in readme
+
+
+def test_a_cell_built_without_options_gets_its_kinds_defaults_and_round_trips():
+    cell = Cell("a1", "segments", "By source", DEFINITION)
+    assert dict(cell.options) == {"sort": "lower_bound", "share": "customers", "chart": "donut"}
+    book = Notebook(cells=(cell,))
+    assert from_json(to_json(book)) == book
+    with pytest.raises(InputError, match="no option 'colour'"):
+        Cell("a2", "segments", "By source", DEFINITION, (("colour", "red"),))

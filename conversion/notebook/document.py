@@ -58,6 +58,13 @@ class Cell:
     note: str = ""
     collapsed: bool = False
 
+    def __post_init__(self) -> None:
+        # Every cell carries every option of its kind, checked: a cell built in code and the
+        # same cell read back from its JSON are equal values.
+        kind = kinds.get(self.kind, f"The cell {self.title!r}")
+        where = f"The cell {self.title!r}"
+        object.__setattr__(self, "options", kind.read_options(dict(self.options), where))
+
     @property
     def is_note(self) -> bool:
         return self.kind == "note"
