@@ -92,10 +92,13 @@ def test_three_pinned_views_show_hand_counted_numbers_on_the_notebook_page():
         "Conversion by Lead Source", "Rate by month cohort", "Referral against Ads",
     ]  # fmt: skip
     metrics = [(m.label, m.value) for m in at.metric]
-    # Every cell counts the same 125 contacts and 25 customers.
-    assert metrics.count(("Contacts", "125")) == 3
-    assert metrics.count(("Customers", "25")) == 3
-    assert metrics.count(("Overall rate", "20.0%")) == 3
+    # The Segments and Trends cells count the same 125 contacts and 25 customers.
+    assert metrics.count(("Contacts", "125")) == 2
+    assert metrics.count(("Customers", "25")) == 2
+    assert metrics.count(("Overall rate", "20.0%")) == 2
+    # Compare: Referral 10/25 against Ads 3/60, 40.0 − 5.0 = +35.0 points.
+    assert ("Segment A", "40.0%") in metrics and ("Segment B", "5.0%") in metrics
+    assert ("Difference (A − B)", "+35.0 pp") in metrics
     table = next(df.value for df in at.dataframe if "Lead Source" in df.value.columns)
     by_source = table.set_index("Lead Source")
     for source, (customers, contacts) in GROUPS.items():
@@ -194,8 +197,9 @@ def test_an_uploads_link_carries_counts_only_and_reopens_the_same_cells_and_numb
     assert colleague.session_state["dataset"].kind == "sample"  # the file never travelled
     assert [c.title for c in cells(colleague)] == [c.title for c in cells(at)]
     metrics = [(m.label, m.value) for m in colleague.metric]
-    assert metrics.count(("Contacts", "125")) == 3
-    assert metrics.count(("Customers", "25")) == 3
+    assert metrics.count(("Contacts", "125")) == 2
+    assert metrics.count(("Customers", "25")) == 2
+    assert ("Segment A", "40.0%") in metrics
     assert "Overall 20.0% of 125." in [md.value for md in colleague.markdown]
     assert any("shared snapshot" in info.value for info in colleague.info)
 
@@ -258,11 +262,12 @@ def test_the_command_on_the_apps_notebook_gives_the_apps_figures(tmp_path):
     assert done.returncode == 0, done.stderr
     numbers = json.loads(done.stdout)["cells"]
     shown = [(m.label, m.value) for m in at.metric]
-    for cell in numbers:
+    for cell in numbers[:2]:
         figures = cell["figures"]
         assert (figures["contacts"], figures["customers"]) == (125, 25)
         assert ("Contacts", f"{figures['contacts']}") in shown
         assert ("Overall rate", f"{figures['rate']:.1%}") in shown
+    assert numbers[2]["figures"]["customers"] == 25
     rows = {r["segment"]: (r["customers"], r["contacts"]) for r in numbers[0]["rows"]}
     assert rows == GROUPS
     app_table = next(df.value for df in at.dataframe if "Lead Source" in df.value.columns)

@@ -318,22 +318,9 @@ def _cell(run: running.NotebookRun, index: int, result: running.CellResult) -> N
     cell = result.cell
     above = run.above(index)
     with st.container(border=True, key=f"nb_cell_{cell.id}"):
-        heading, *buttons = st.columns([8, 1, 1, 1, 1, 1], vertical_alignment="center")
         label = "Section" if cell.is_note else notebook.kinds.get(cell.kind).label
-        heading.markdown(f"### {plain(cell.title)}")
-        heading.caption(f"Cell {index + 1} · {label}")
-        actions: list[tuple[str, str, Callable[..., None], tuple[int, ...]]] = [
-            ("Move up", ":material/arrow_upward:", _move, (index, -1)),
-            ("Move down", ":material/arrow_downward:", _move, (index, 1)),
-            ("Duplicate", ":material/content_copy:", _duplicate, (index,)),
-            ("Expand" if cell.collapsed else "Collapse",
-             ":material/unfold_more:" if cell.collapsed else ":material/unfold_less:",
-             _toggle, (index,)),
-            ("Remove", ":material/delete:", _remove, (index,)),
-        ]  # fmt: skip
-        for place, (help_text, icon, action, args) in zip(buttons, actions, strict=True):
-            place.button("", icon=icon, help=help_text, key=f"nb_{help_text}_{cell.id}",
-                         on_click=action, args=args)  # fmt: skip
+        st.markdown(f"### {plain(cell.title)}")
+        _cell_actions(index, cell, label)
         note = notes.note_markdown(cell.note, result.figures or above, above)
         if note.strip():
             st.markdown(note)
@@ -347,6 +334,25 @@ def _cell(run: running.NotebookRun, index: int, result: running.CellResult) -> N
             _view(cell, result.shown)
         if result.counted is not None:
             views.warnings(result.counted.warnings)
+
+
+def _cell_actions(index: int, cell: Cell, label: str) -> None:
+    """The cell's number and kind, and its buttons in one row that wraps on a phone."""
+    actions: list[tuple[str, str, Callable[..., None], tuple[int, ...]]] = [
+        ("Move up", ":material/arrow_upward:", _move, (index, -1)),
+        ("Move down", ":material/arrow_downward:", _move, (index, 1)),
+        ("Duplicate", ":material/content_copy:", _duplicate, (index,)),
+        ("Expand" if cell.collapsed else "Collapse",
+         ":material/unfold_more:" if cell.collapsed else ":material/unfold_less:",
+         _toggle, (index,)),
+        ("Remove", ":material/delete:", _remove, (index,)),
+    ]  # fmt: skip
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.caption(f"Cell {index + 1} · {label}", width="content")
+        st.space("stretch")
+        for help_text, icon, action, args in actions:
+            st.button("", icon=icon, help=help_text, key=f"nb_{help_text}_{cell.id}",
+                      on_click=action, args=args, type="tertiary")  # fmt: skip
 
 
 def _editors(index: int, cell: Cell) -> None:
@@ -368,6 +374,12 @@ def _view(cell: Cell, shown: Shown) -> None:
     bands = cell.definition.bands if cell.definition else controls.safe_bands()
     if shown.described is not None:
         views.kpi_cards(report.kpis(shown.described, shown.segments), bands)
+    elif shown.cards:
+        for column, (label, value, caption) in zip(st.columns(len(shown.cards)), shown.cards,
+                                                   strict=True):  # fmt: skip
+            with column.container(border=True):
+                st.metric(label, value)
+                st.caption(plain(caption))
     else:
         figures = shown.figures
         columns = st.columns(3)

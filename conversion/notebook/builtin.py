@@ -136,8 +136,15 @@ def show_compare(cell: Cell, counted: Counted) -> Shown:
         f"{result.b.label} at {formats.band_percent(result.b.rate, limits)}, with 95 % intervals."
     )
     described = stats.describe(table, d.bands)
+    cards = (
+        ("Segment A", formats.band_percent(result.a.rate, limits), result.a.label),
+        ("Segment B", formats.band_percent(result.b.rate, limits), result.b.label),
+        ("Difference (A − B)", f"{result.diff * 100:+.1f} pp",
+         f"95 % interval {result.diff_low * 100:+.1f} to {result.diff_high * 100:+.1f} pp"),
+    )  # fmt: skip
     return Shown(
         figures=figures_of(described, d.segments, d),
+        cards=cards,
         charts=(Chart("A against B", charts.difference_chart(rows), summary),),
         lines=tuple(lines),
         segments=d.segments,

@@ -88,10 +88,12 @@ class Shown:
     """A cell's view, ready for any medium: figures, charts, tables and plain sentences.
 
     ``described`` is the per-segment table with statistics, when the view has one (the app's
-    results table and the report's table are drawn from it).
+    results table and the report's table are drawn from it). ``cards`` are the headline figures
+    as (label, value, caption) when they are not the overall ones (Compare's A, B, difference).
     """
 
     figures: Figures
+    cards: tuple[tuple[str, str, str], ...] = ()
     charts: tuple[Chart, ...] = ()
     tables: tuple[tuple[str, pl.DataFrame], ...] = ()
     lines: tuple[str, ...] = ()
