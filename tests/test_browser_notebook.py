@@ -96,7 +96,8 @@ def _what_a_reader_sees(tab) -> list[tuple[str, str, str, str]]:
 
 
 def test_a_notebook_built_on_a_sample_reopens_from_its_link_in_a_fresh_context(
-    browser, app_url  # noqa: F811
+    browser,
+    app_url,  # noqa: F811
 ):
     from playwright.sync_api import expect
 
@@ -133,7 +134,10 @@ def test_a_notebook_built_on_a_sample_reopens_from_its_link_in_a_fresh_context(
 
 @pytest.mark.parametrize("width", [1400, 390])
 def test_an_uploads_notebook_link_carries_its_counts_and_shows_notes_literally(
-    browser, app_url, tmp_path, width  # noqa: F811
+    browser,
+    app_url,
+    tmp_path,
+    width,  # noqa: F811
 ):
     from playwright.sync_api import expect
 
@@ -149,8 +153,11 @@ def test_an_uploads_notebook_link_carries_its_counts_and_shows_notes_literally(
         _write_note(tab, 0, NOTE)
         _write_note(tab, 1, HOSTILE)
         built = _what_a_reader_sees(tab)
-        assert built[0][1:] == ("20.0%", str(CONTACTS),
-                                f"Overall 20.0% of {CONTACTS} contacts; Referral (40.0%) leads.")
+        assert built[0][1:] == (
+            "20.0%",
+            str(CONTACTS),
+            f"Overall 20.0% of {CONTACTS} contacts; Referral (40.0%) leads.",
+        )
         link = _share_link(tab)
     finally:
         context.close()
