@@ -86,6 +86,7 @@ with control_tab:
 
 with move_tab:
     views.why_it_moved(data, definition, period)
+    notebook.pin_moved(definition, period)
 
 with time_tab:
     timing = results.time_to_convert(
@@ -106,3 +107,6 @@ with time_tab:
         if hint:
             st.info(plain(hint))
         views.time_tables(km, segment)
+        notebook.pin_button("trend", definition.with_changes(segments=(by,) if segment else ()),
+                            {"period": period, "tab": "time"}, "Time to convert" +
+                            (f" by {segment}" if segment else ""), "trend_time")  # fmt: skip

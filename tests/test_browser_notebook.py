@@ -5,6 +5,8 @@ CRM export: Webinar 12/40, Ads 3/60, Referral 10/25, Trade show 5/25 → 30/150 
 Screenshots go to ``tests/artifacts/`` at 1400 and 390 pixels wide.
 """
 
+# ruff: noqa: F811 - the fixtures imported from test_browser are used as arguments
+
 from __future__ import annotations
 
 import pytest
@@ -67,7 +69,7 @@ def _share_link(tab) -> str:
     return code.first.inner_text().strip().replace("\n", "")
 
 
-def _open_link(browser, url: str, width: int = 1400):  # noqa: F811
+def _open_link(browser, url: str, width: int = 1400):
     context = browser.new_context(viewport={"width": width, "height": 1000})
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
@@ -97,7 +99,7 @@ def _what_a_reader_sees(tab) -> list[tuple[str, str, str, str]]:
 
 def test_a_notebook_built_on_a_sample_reopens_from_its_link_in_a_fresh_context(
     browser,
-    app_url,  # noqa: F811
+    app_url,
 ):
     from playwright.sync_api import expect
 
@@ -137,7 +139,7 @@ def test_an_uploads_notebook_link_carries_its_counts_and_shows_notes_literally(
     browser,
     app_url,
     tmp_path,
-    width,  # noqa: F811
+    width,
 ):
     from playwright.sync_api import expect
 

@@ -439,3 +439,59 @@ def test_a_cell_built_without_options_gets_its_kinds_defaults_and_round_trips():
     assert from_json(to_json(book)) == book
     with pytest.raises(InputError, match="no option 'colour'"):
         Cell("a2", "segments", "By source", DEFINITION, (("colour", "red"),))
+
+
+# --- the other Trends tabs ------------------------------------------------------------------
+
+# ORACLES.md, "Time to convert (Kaplan–Meier)": days and whether the contact converted.
+KM_DAYS = [2, 3, 3, 5, 8, 10, 12, 15, 20, 25, 30, 30]
+KM_CONVERTED = [1, 1, 0, 1, 0, 1, 1, 0, 0, 1, 0, 0]
+KM_WITHIN = {7: 0.2592592593, 14: 0.4708994709, 30: 0.6472663139}
+
+
+def test_a_time_to_convert_cell_reads_the_oracles_curve(tmp_path):
+    from datetime import timedelta
+
+    as_of = date(2025, 3, 31)
+    lines = ["id,signup,bought"]
+    for n, (days, converted) in enumerate(zip(KM_DAYS, KM_CONVERTED, strict=True)):
+        # A converter bought ``days`` after signing up; anyone else was followed ``days`` days.
+        signup = as_of - timedelta(days=60 if converted else days)
+        bought = (signup + timedelta(days=days)).isoformat() if converted else ""
+        lines.append(f"{n},{signup.isoformat()},{bought}")
+    path = tmp_path / "signups.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    d = Definition(id="id", contact_date="signup", converted_date="bought", as_of=as_of)
+    book = Notebook(cells=(Cell("t", "trend", "Time", d, (("tab", "time"),)),))
+    result = book.run(path)
+    assert result.problems == ()
+    table = result.results[0].shown.tables[0][1]
+    for days, expected in KM_WITHIN.items():
+        assert table[f"Within {days} days %"][0] == pytest.approx(expected * 100, abs=1e-7)
+    figures = result.results[0].figures
+    assert (figures.contacts, figures.customers) == (12, sum(KM_CONVERTED))
+    _, carried = link.decode(link.encode(book, {"t": result.results[0].counted}))
+    assert carried["t"].tables["lags"].equals(result.results[0].counted.tables["lags"])
+
+
+def test_a_why_did_it_move_cell_splits_the_change_between_the_two_latest_cohorts(tmp_path):
+    rows = leads_rows()
+    moved = Cell("m", "trend", "Moved", DEFINITION, (("tab", "moved"),))
+    result = Notebook(cells=(moved,)).run(write_leads(tmp_path / "leads.csv", rows))
+    assert result.problems == ()
+    counts = months(rows)
+
+    def rate(month: str) -> float:
+        return counts[(month, "customers")] / counts[(month, "contacts")]
+
+    change = (rate("2025-03") - rate("2025-02")) * 100
+    line = result.results[0].shown.lines[0]
+    assert line.startswith(f"From Feb 2025 to Mar 2025 the overall rate moved {change:+.1f} points")
+    parts = result.results[0].shown.tables[0][1]
+    total = parts.filter(pl.col("segment") == "(total)")
+    assert total["Mix effect (pp)"][0] + total["Rate effect (pp)"][0] == pytest.approx(change)
+    chosen = (("tab", "moved"), ("before", "2025-01-01"), ("after", "2025-02-01"))
+    pinned = Cell("p", "trend", "Moved", DEFINITION, chosen)
+    line = Notebook(cells=(pinned,)).run(tmp_path / "leads.csv").results[0].shown.lines[0]
+    change = (rate("2025-02") - rate("2025-01")) * 100
+    assert line.startswith(f"From Jan 2025 to Feb 2025 the overall rate moved {change:+.1f} points")

@@ -86,6 +86,18 @@ def segments_options(sort: str) -> dict[str, Any]:
     }
 
 
+def pin_moved(definition: Definition, period: str) -> None:
+    """Pin "Why did it move?" with the column and the two cohorts chosen on its tab."""
+    column = st.session_state.get("move_by")
+    before, after = st.session_state.get("move_from"), st.session_state.get("move_to")
+    if column not in definition.segments or before is None or after is None or before == after:
+        return
+    options = {"period": period, "tab": "moved", "before": before.isoformat(),
+               "after": after.isoformat()}  # fmt: skip
+    pin_button("trend", definition.with_changes(segments=(column,)), options,
+               f"Why did the rate move by {column}?", "trend_moved")  # fmt: skip
+
+
 # --- editing (button callbacks: each replaces the notebook value) ------------------------------
 
 

@@ -1,4 +1,4 @@
-"""The cell kinds the app's pages pin: Segments, Trends (rate and stability), Compare, ranking.
+"""The cell kinds the app's pages pin: Segments, Trends (see ``trends``), Compare, ranking.
 
 Each counts with the same engine calls as its page (``counting.count``, ``counting.cohorts``,
 ``explore.usable_tables``) and shows with the same statistics, charts and formatters, so a cell
@@ -14,6 +14,7 @@ import polars as pl
 from conversion import counting
 from conversion.analysis import explore, insights, stats
 from conversion.errors import InputError
+from conversion.notebook import figures, trends
 from conversion.notebook.kinds import (
     CellKind,
     Chart,
@@ -28,34 +29,10 @@ from conversion.notebook.kinds import (
 from conversion.presentation import charts, formats, report
 
 if TYPE_CHECKING:
-    from conversion.definition import Definition
     from conversion.notebook.document import Cell
 
 SORTS = ("lower_bound", "rate", "contacts", "segment")
 SHARES = ("customers", "contacts")
-PERIODS = ("month", "week", "quarter")
-TREND_TABS = ("rate", "stable")
-
-
-def _definition(cell: Cell) -> Definition:
-    if cell.definition is None:
-        raise InputError(f"The cell {cell.title!r} has no definition to count.")
-    return cell.definition
-
-
-def figures_of(described: pl.DataFrame, segments: tuple[str, ...], d: Definition) -> Figures:
-    """The overall figures and the best and worst segments, judged as the KPI cards judge them."""
-    k = report.kpis(described, segments)
-    return Figures(
-        contacts=k.overall.contacts,
-        customers=k.overall.customers,
-        rate=k.overall.rate if k.overall.contacts else None,
-        best=k.best.label if k.best else None,
-        best_rate=k.best.rate if k.best else None,
-        worst=k.worst.label if k.worst else None,
-        worst_rate=k.worst.rate if k.worst else None,
-        limits=(d.bands.moderate, d.bands.strong),
-    )
 
 
 # --- Segments -------------------------------------------------------------------------------
@@ -63,7 +40,7 @@ def figures_of(described: pl.DataFrame, segments: tuple[str, ...], d: Definition
 
 def count_segments(data: Data, cell: Cell) -> Counted:
     """Contacts and customers per segment, top K applied as the Segments page applies it."""
-    d = _definition(cell)
+    d = cell.view_definition
     if not d.segments:
         raise InputError(f"The cell {cell.title!r} has no segment column to break down by.")
     counts = counting.count(data.source, d.with_changes(top_k=None), data.orders_source)
@@ -73,7 +50,7 @@ def count_segments(data: Data, cell: Cell) -> Counted:
 
 def show_segments(cell: Cell, counted: Counted) -> Shown:
     """KPI figures, the bar and share charts, the results table, the chi-square line."""
-    d = _definition(cell)
+    d = cell.view_definition
     segments = d.segments
     table = counted.tables["counts"]
     shown, cut_note = report.limit_segments(table, segments)
@@ -92,7 +69,7 @@ def show_segments(cell: Cell, counted: Counted) -> Shown:
             f"{chi.statistic:.2f}, df = {chi.df}, p = {chi.p_value:.3g}."
         )
     return Shown(
-        figures=figures_of(described, segments, d),
+        figures=figures.of_described(described, segments, d),
         charts=(
             Chart("Rate by segment", bar,
                   report.rate_summary(labelled, label, overall.rate, d.bands)),
@@ -109,7 +86,7 @@ def show_segments(cell: Cell, counted: Counted) -> Shown:
 
 def show_compare(cell: Cell, counted: Counted) -> Shown:
     """Segment A against segment B: both rates, the difference, its interval and the verdict."""
-    d = _definition(cell)
+    d = cell.view_definition
     table = counted.tables["counts"]
     a, b = cell.option("a"), cell.option("b")
     result = report.compare(table, d.segments, a or "", b or "")
@@ -143,7 +120,7 @@ def show_compare(cell: Cell, counted: Counted) -> Shown:
          f"95 % interval {result.diff_low * 100:+.1f} to {result.diff_high * 100:+.1f} pp"),
     )  # fmt: skip
     return Shown(
-        figures=figures_of(described, d.segments, d),
+        figures=figures.of_described(described, d.segments, d),
         cards=cards,
         charts=(Chart("A against B", charts.difference_chart(rows), summary),),
         lines=tuple(lines),
@@ -151,76 +128,12 @@ def show_compare(cell: Cell, counted: Counted) -> Shown:
     )
 
 
-# --- Trends ---------------------------------------------------------------------------------
-
-
-def count_trend(data: Data, cell: Cell) -> Counted:
-    """Contacts and customers per cohort of contact dates (per segment when the cell has one)."""
-    d = _definition(cell)
-    if d.pre_aggregated or not d.contact_date:
-        raise InputError(f"The cell {cell.title!r} needs a contact-date column for its cohorts.")
-    table, counts = counting.cohorts(
-        data.source, d, data.orders_source, period=cell.option("period", "month")
-    )
-    return Counted({"cohorts": table}, counts.warnings, counts.quality.as_of)
-
-
-def show_trend(cell: Cell, counted: Counted) -> Shown:
-    """The rate per cohort (tab ``rate``) or the control chart of the cohorts (tab ``stable``)."""
-    d = _definition(cell)
-    period = cell.option("period", "month")
-    table = counted.tables["cohorts"]
-    segment = next((s for s in d.segments if s != d.contact_date), None)
-    by_cohort = table.group_by("cohort").agg(pl.col("contacts", "customers").sum()).sort("cohort")
-    labelled = report.cohort_labelled(by_cohort, period)
-    figures = figures_of(stats.describe(labelled, d.bands), ("cohort",), d)
-    if cell.option("tab") == "stable":
-        return _show_stability(table, period, figures)
-    rates = report.cohort_rates(table)
-    shown_table = report.cohort_labelled(rates, period).select(
-        "cohort", *([segment] if segment else []), "contacts", "customers", "immature", "mature",
-        (pl.col("rate") * 100).alias("Rate %"),
-    )  # fmt: skip
-    chart = charts.trend_chart(rates, d.bands, segment=segment, period=period)
-    return Shown(
-        figures=figures,
-        charts=(Chart("Rate by cohort", chart, report.trend_summary(rates, period, segment)),),
-        tables=(("Cohorts", shown_table),),
-    )
-
-
-def _show_stability(table: pl.DataFrame, period: str, figures: Figures) -> Shown:
-    overall = table.group_by("cohort").agg(
-        pl.col("contacts", "customers", "immature").sum(), pl.col("mature").all()
-    )
-    points = insights.p_chart(overall.sort("cohort"))
-    outside = insights.outside_cohorts(points)
-    chi = insights.cohort_chi_square(overall)
-    lines = [
-        "Outside the 3-sigma limits: " + ", ".join(formats.cohort(c, period) for c in outside)
-        if outside
-        else "Every mature cohort lies within its 3-sigma limits: no unusual cohort."
-    ]
-    if chi is not None:
-        lines.append(
-            f"Chi-square test across mature cohorts: χ² = {chi.statistic:.2f}, df = {chi.df}, "
-            f"p = {chi.p_value:.3g}."
-        )
-    summary = (
-        f"Control chart (p-chart) of the rate per {period} cohort against the pooled rate: "
-        f"{len(outside)} of {points.height} cohorts outside the 3-sigma limits."
-    )
-    chart = charts.control_chart(points, period=period)  # type: ignore[arg-type]
-    return Shown(figures=figures, charts=(Chart("Stable or not?", chart, summary),),
-                 lines=tuple(lines))  # fmt: skip
-
-
 # --- Which columns matter -------------------------------------------------------------------
 
 
 def count_ranking(data: Data, cell: Cell) -> Counted:
     """Per-segment counts of every column worth ranking (files only: it reads every row)."""
-    d = _definition(cell)
+    d = cell.view_definition
     if data.frame is None or data.roles is None:
         raise InputError(
             "Ranking every column reads every row, so it works on files only, not on a "
@@ -238,7 +151,7 @@ def count_ranking(data: Data, cell: Cell) -> Counted:
 
 def show_ranking(cell: Cell, counted: Counted) -> Shown:
     """The columns ranked by how strongly they separate conversion, with a verdict each."""
-    d = _definition(cell)
+    d = cell.view_definition
     tables = {
         name.removeprefix("column:"): table
         for name, table in counted.tables.items()
@@ -280,8 +193,9 @@ COMPARE = register(
              options={"a": Text(), "b": Text()})
 )  # fmt: skip
 TREND = register(
-    CellKind("trend", "Trends", count=count_trend, show=show_trend,
-             options={"period": Choice(PERIODS), "tab": Choice(TREND_TABS)})
+    CellKind("trend", "Trends", count=trends.count_trend, show=trends.show_trend,
+             options={"period": Choice(trends.PERIODS), "tab": Choice(trends.TABS),
+                      "before": Text(), "after": Text()})
 )  # fmt: skip
 RANKING = register(
     CellKind("ranking", "Which columns matter", count=count_ranking, show=show_ranking,

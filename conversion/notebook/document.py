@@ -69,6 +69,13 @@ class Cell:
     def is_note(self) -> bool:
         return self.kind == "note"
 
+    @property
+    def view_definition(self) -> Definition:
+        """The definition a view cell counts; ``InputError`` for a cell that has none."""
+        if self.definition is None:
+            raise InputError(f"The cell {self.title!r} has no definition to count.")
+        return self.definition
+
     def option(self, name: str, default: Any = None) -> Any:
         return dict(self.options).get(name, default)
 
