@@ -18,7 +18,9 @@ from test_browser import (  # noqa: F401 - fixtures used by name
     _crm_export,
     _go_to,
     _open_and_upload,
+    _open_cleanly,
     _screenshot_at,
+    _serve,
     _wait_for_idle,
     _wait_for_title,
     app_url,
@@ -183,3 +185,8 @@ def test_an_uploads_notebook_link_carries_its_counts_and_shows_notes_literally(
         _screenshot_at(other, f"notebook_snapshot_link_{width}.png", width)
     finally:
         colleague.close()
+
+
+def test_the_notebook_address_opens_cleanly_as_a_fresh_servers_first_request(browser, tmp_path):
+    with _serve(tmp_path) as url:
+        _open_cleanly(browser, url + "/notebook", "Notebook")

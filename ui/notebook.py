@@ -17,7 +17,7 @@ import streamlit as st
 
 from conversion import notebook
 from conversion.errors import InputError
-from conversion.notebook import link, notes, running
+from conversion.notebook import document, link, notes, running
 from conversion.notebook.document import Cell, Dataset, Notebook
 from conversion.presentation import export, report
 from conversion.reading.samples import SAMPLES
@@ -62,12 +62,9 @@ def pin_button(kind: str, definition: Definition, options: dict[str, Any], title
     if st.button("Add to notebook", key=f"pin_{key}", icon=":material/playlist_add:",
                  help="Keep this view, as it is now, as a cell of the Notebook page."):  # fmt: skip
         book = current()
-        kind_value = notebook.kinds.get(kind)
-        cell = Cell(
-            secrets.token_hex(4), kind, title, definition.with_changes(bands=controls.safe_bands()),
-            kind_value.read_options(options, title),
-        )  # fmt: skip
+        pinned = definition.with_changes(bands=controls.safe_bands())
         try:
+            cell = Cell(secrets.token_hex(4), kind, title, pinned, tuple(options.items()))
             st.session_state[KEY] = replace(
                 book.with_cells([*book.cells, cell]), dataset=_dataset_of(state.dataset())
             )
@@ -273,6 +270,9 @@ def open_file() -> None:
     if uploaded is None or st.session_state.get("nb_upload_id") == uploaded.file_id:
         return
     st.session_state["nb_upload_id"] = uploaded.file_id
+    if uploaded.size > document.MAX_FILE_BYTES:
+        st.error(f"{plain(uploaded.name)} is larger than a notebook file can be.")
+        return
     try:
         book = notebook.from_json(uploaded.getvalue(), source=uploaded.name)
     except InputError as error:
