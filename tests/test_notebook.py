@@ -17,6 +17,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import conversion
 from conversion.definition import Bands, Definition, OrdersJoin
@@ -495,3 +497,84 @@ def test_a_why_did_it_move_cell_splits_the_change_between_the_two_latest_cohorts
     line = Notebook(cells=(pinned,)).run(tmp_path / "leads.csv").results[0].shown.lines[0]
     change = (rate("2025-02") - rate("2025-01")) * 100
     assert line.startswith(f"From Jan 2025 to Feb 2025 the overall rate moved {change:+.1f} points")
+
+
+# --- properties ---------------------------------------------------------------------------
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=300))
+def test_any_link_text_gives_a_notebook_or_a_plain_message(text):
+    try:
+        book, _ = link.decode(text)
+    except InputError as error:
+        assert str(error).startswith("This notebook link"), error
+    else:
+        assert isinstance(book, Notebook)
+
+
+@settings(max_examples=200, deadline=None)
+@given(document=JSON_VALUES, cell=JSON_VALUES)
+def test_any_json_document_gives_a_notebook_or_a_plain_message(document, cell):
+    from conversion.notebook.document import from_document
+
+    base = json.loads(to_json(story()))
+    base["cells"][1] = cell if isinstance(cell, dict) else base["cells"][1]
+    for candidate in (document, base):
+        try:
+            book = from_document(candidate, source="the file")
+        except InputError as error:
+            assert "the file" in str(error), error
+        else:
+            assert isinstance(book, Notebook)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    leads=st.lists(
+        st.tuples(st.sampled_from(["Ads", "Web", "Fair", "<b>x</b>"]), st.booleans()),
+        min_size=1, max_size=60,
+    )
+)  # fmt: skip
+def test_a_segments_cell_counts_as_a_plain_tally_does_and_its_link_keeps_them(leads):
+    frame = pl.DataFrame(
+        {"source": [s for s, _ in leads], "won": ["yes" if w else "no" for _, w in leads]}
+    )
+    d = Definition(segments=("source",), converted="won")
+    book = Notebook(cells=(Cell("a", "segments", "By source", d, note="{customers}/{contacts}"),))
+    result = book.run(frame)
+    tally: Counter = Counter()
+    for source, won in leads:
+        tally[(source, "n")] += 1
+        tally[(source, "x")] += won
+    table = result.results[0].counted.tables["counts"]
+    assert {r["source"]: (r["customers"], r["contacts"]) for r in table.iter_rows(named=True)} == {
+        s: (tally[(s, "x")], tally[(s, "n")]) for s, kind in tally if kind == "n"
+    }
+    figures = result.results[0].figures
+    assert (figures.customers, figures.contacts) == (sum(w for _, w in leads), len(leads))
+    assert f"{figures.customers:,}/{len(leads):,}" in result.to_markdown()
+    reopened, counts = link.decode(link.encode(book, {"a": result.results[0].counted}))
+    assert reopened == book and counts["a"].tables["counts"].equals(table)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(segments=["source", "source"]), "chosen twice"),
+        (lambda d: d.update(bands={"name": "custom", "strong": 0.1, "moderate": 0.3}), "Band"),
+    ],
+)
+def test_a_definition_the_value_itself_refuses_names_the_file_and_cell(change, message):
+    document = json.loads(to_json(story()))
+    change(document["cells"][1]["definition"])
+    with pytest.raises(InputError, match=r"^story\.json, cell 2: the definition: .*" + message):
+        from_json(json.dumps(document), source="story.json")

@@ -318,6 +318,15 @@ def read_definition(raw: object, what: str) -> Definition:
         as_of_date = None if as_of is None else date.fromisoformat(str(as_of))
     except ValueError:
         raise InputError(f"{what}: the as-of date must be YYYY-MM-DD; got {as_of!r}.") from None
+    try:
+        return _definition(raw, what, as_of_date)
+    except InputError as error:
+        # The definition's own checks (a column chosen twice, bands out of order) name no file.
+        message = str(error)
+        raise InputError(message if message.startswith(what) else f"{what}: {message}") from None
+
+
+def _definition(raw: dict[str, Any], what: str, as_of_date: date | None) -> Definition:
     return Definition(
         segments=_columns(raw.get("segments", []), f"{what}: segments"),
         converted=_column(raw.get("converted"), f"{what}: converted"),
