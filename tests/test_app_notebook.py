@@ -11,12 +11,13 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from conversion.notebook import link
-from conversion.notebook.document import to_json
+from conversion.notebook.document import Dataset, to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 90
@@ -273,3 +274,26 @@ def test_the_command_on_the_apps_notebook_gives_the_apps_figures(tmp_path):
     app_table = next(df.value for df in at.dataframe if "Lead Source" in df.value.columns)
     assert {r["Lead Source"]: (r["Customers"], r["Contacts"]) for r in
             app_table.to_dict("records")} == rows  # fmt: skip
+
+
+def test_the_column_ranking_pins_and_a_notebook_file_offers_its_sample():
+    at = started_with_the_export()
+    at.switch_page("pages/segments.py").run()
+    at.toggle(key="rank_columns").set_value(True).run()
+    at.button(key="pin_ranking").click().run()
+    at.switch_page("pages/notebook.py").run()
+    no_errors(at)
+    (cell,) = cells(at)
+    assert cell.kind == "ranking"
+    lines = [md.value for md in at.markdown if md.value.startswith("- ")]
+    assert lines and lines[0].startswith("- Lead Source · 3 segments")
+    metrics = [(m.label, m.value) for m in at.metric]
+    assert ("Contacts", "125") in metrics and ("Customers", "25") in metrics
+    # A notebook file made on the web sample offers to switch to it.
+    book = replace(at.session_state["notebook"], dataset=Dataset("Web sessions", "sample", "web"))
+    at.file_uploader(key="nb_upload").set_value(("web.json", to_json(book).encode(), "text/json"))
+    at.run()
+    at.button(key="nb_use_sample").click().run()
+    no_errors(at)
+    assert at.session_state["dataset"].sample.key == "web"
+    assert any("Web sessions has no columns 'Lead Source'" in w.value for w in at.warning)

@@ -300,6 +300,7 @@ def page() -> None:
             "counts only, no rows. New cells are counted on the dataset in use.",
             icon=":material/link:",
         )
+    _offer_sample(book)
     if not book.cells:
         st.info(
             "Nothing pinned yet. Use **Add to notebook** on the Segments, Trends and Compare "
@@ -324,6 +325,23 @@ def page() -> None:
                 )
     with st.expander("Open a notebook file", icon=":material/upload_file:"):
         open_file()
+
+
+def _offer_sample(book: Notebook) -> None:
+    """When the notebook was built on another bundled sample, offer to switch to it."""
+    origin = book.dataset
+    data = state.dataset()
+    in_use = data.sample.key if data.sample else None
+    if st.session_state.get(COUNTS_KEY) or origin.kind != "sample" or origin.sample == in_use:
+        return
+    if origin.sample not in SAMPLES:
+        return
+    title = SAMPLES[origin.sample].title
+    st.info(f"This notebook was built on the sample {plain(title)}; its cells are counted on "
+            f"{plain(data.name)}.", icon=":material/swap_horiz:")  # fmt: skip
+    if st.button(f"Use {title}", key="nb_use_sample"):
+        state.use_dataset(datasets.sample_dataset(origin.sample))
+        st.rerun()
 
 
 def _cell(run: running.NotebookRun, index: int, result: running.CellResult) -> None:
