@@ -399,6 +399,17 @@ def _editors(index: int, cell: Cell) -> None:
     )  # fmt: skip
 
 
+def _number_formats(columns: list[str]) -> dict[str, Any]:
+    """Percent columns with one decimal and point columns signed, as the pages show them."""
+    config: dict[str, Any] = {}
+    for column in columns:
+        if column.endswith("%"):
+            config[column] = st.column_config.NumberColumn(format="%.1f%%")
+        elif column.endswith("(pp)"):
+            config[column] = st.column_config.NumberColumn(format="%+.2f")
+    return config
+
+
 def _view(cell: Cell, shown: Shown) -> None:
     """A cell's view with the page parts its page uses: KPI cards, charts, tables, sentences."""
     bands = cell.definition.bands if cell.definition else controls.safe_bands()
@@ -425,6 +436,6 @@ def _view(cell: Cell, shown: Shown) -> None:
         views.results_table(shown.described, shown.segments, bands)
     for heading, table in shown.tables:
         st.caption(plain(heading))
-        st.dataframe(table, hide_index=True)
+        st.dataframe(table, hide_index=True, column_config=_number_formats(table.columns))
     for line in shown.lines:
         st.markdown(f"- {plain(line)}")
