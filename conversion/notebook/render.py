@@ -89,15 +89,22 @@ def _html_table(table: pl.DataFrame) -> str:
     e = html_escape
     head = "".join(f'<th scope="col">{e(c)}</th>' for c in table.columns)
     rows = "".join(
-        "<tr>" + "".join(f"<td>{e(_cell_text(v))}</td>" for v in row) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td>{e(_cell_text(v, c))}</td>" for v, c in zip(row, table.columns, strict=True)
+        )
+        + "</tr>"
         for row in table.iter_rows()
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-def _cell_text(value: object) -> str:
+def _cell_text(value: object, column: str = "") -> str:
+    """A table cell as text: points signed with two decimals, other numbers as the app shows."""
     if value is None:
         return formats.EM_DASH
+    if isinstance(value, float) and column.endswith("(pp)"):
+        return f"{value:+.2f}"
     if isinstance(value, float):
         return f"{value:,.1f}"
     if isinstance(value, bool):
@@ -185,7 +192,12 @@ def _segment_rows(shown: Shown) -> pl.DataFrame:
 def _markdown_table(table: pl.DataFrame) -> list[str]:
     head = "| " + " | ".join(_md(c) for c in table.columns) + " |"
     rule = "|" + "---|" * table.width
-    rows = ["| " + " | ".join(_md(_cell_text(v)) for v in row) + " |" for row in table.iter_rows()]
+    rows = [
+        "| "
+        + " | ".join(_md(_cell_text(v, c)) for v, c in zip(row, table.columns, strict=True))
+        + " |"
+        for row in table.iter_rows()
+    ]
     return [head, rule, *rows]
 
 
