@@ -6,11 +6,13 @@ import pandas  # noqa: F401
 import streamlit as st
 
 from ui import controls, links, sidebar
+from ui import notebook as notebook_ui
 from ui.entry import mark_navigation
 
 st.set_page_config(page_title="Conversion by Segment", page_icon="📊", layout="wide")
 links.display_defaults()
 links.apply_link()
+notebook_ui.apply_link()
 
 # The default page is served at "/", so Streamlit does not know "/segments" by itself; a hidden
 # second entry for the same script answers that address (a link copied there, or typed).
@@ -25,6 +27,8 @@ page = st.navigation(
         st.Page("pages/compare.py", title="Compare", url_path="compare",
                 icon=":material/compare_arrows:"),
         st.Page("pages/funnel.py", title="Funnel", url_path="funnel", icon=":material/filter_alt:"),
+        st.Page("pages/notebook.py", title="Notebook", url_path="notebook",
+                icon=":material/auto_stories:"),
         st.Page("pages/guide.py", title="Guide", url_path="guide", icon=":material/menu_book:"),
     ]
 )  # fmt: skip

@@ -28,6 +28,7 @@ from conversion.errors import InputError
 
 if TYPE_CHECKING:
     from conversion.api import SegmentRates, by_segment, funnel
+    from conversion.notebook.document import Notebook
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,7 @@ __all__ = [
     "Bands",
     "Definition",
     "InputError",
+    "Notebook",
     "OrdersJoin",
     "SegmentRates",
     "by_segment",
@@ -49,4 +51,9 @@ def __getattr__(name: str) -> object:
         from conversion import api
 
         return getattr(api, name)
+    if name == "Notebook":
+        # A saved analysis notebook: ``conversion.Notebook.load(path).run(data).to_html()``.
+        from conversion import notebook
+
+        return notebook.Notebook
     raise AttributeError(f"module 'conversion' has no attribute {name!r}")

@@ -4,10 +4,13 @@
     conversion roles CONTACTS
     conversion change CONTACTS --segment COL --period month [--current 2025-06 --previous 2025-05]
     conversion check CONTACTS --segment COL --period month [--min-contacts 100] [--drop-pp 3]
+    conversion funnel CONTACTS --segment COL (--stage COL ... | --stage-column COL --stage-order ..)
+    conversion notebook NOTEBOOK.json --data CONTACTS [--orders ORDERS] --output report.html
 
 Bad input prints one line on stderr and exits with status 2; ``check`` exits with status 1 when
-a segment's rate dropped. Reading the arguments needs only the standard library; the engine
-(``conversion.commands``) is loaded to run a command.
+a segment's rate dropped, ``notebook`` when some cells could not be computed on the new data.
+Reading the arguments needs only the standard library; the engine (``conversion.commands``) is
+loaded to run a command.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     _roles_parser(commands)
     _change_parsers(commands)
     _funnel_parser(commands)
+    _notebook_parser(commands)
     return parser
 
 
@@ -393,6 +397,30 @@ def _funnel_parser(commands: argparse._SubParsersAction) -> None:
     _remote_arguments(funnel)
 
 
+def _notebook_parser(commands: argparse._SubParsersAction) -> None:
+    """``conversion notebook``: a saved notebook recomputed on a new export."""
+    notebook = commands.add_parser(
+        "notebook",
+        help="run a saved analysis notebook on new data",
+        description="Recompute every cell of a notebook saved from the app on a new export and "
+        "write the report. Exit status: 0 every cell computed, 1 some cells could not be "
+        "(each named on stderr and in the report), 2 bad input.",
+    )
+    notebook.add_argument("notebook", metavar="NOTEBOOK", help="notebook JSON file from the app")
+    notebook.add_argument("--data", required=True, metavar="CONTACTS", help="contacts file")
+    notebook.add_argument("--orders", metavar="ORDERS", help="orders / won-deals file")
+    notebook.add_argument(
+        "--as-of", type=_iso_date, metavar="DATE", help="as-of date for every cell (YYYY-MM-DD)"
+    )
+    notebook.add_argument(
+        "--format",
+        choices=("html", "markdown", "json"),
+        help="html report, markdown, or json numbers of every cell (default: from the --output "
+        "suffix, else markdown)",
+    )
+    notebook.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+
+
 def _reading_arguments(group: argparse._ActionsContainer) -> None:
     """How a file is read: the same flags for every subcommand that reads one."""
     group.add_argument("--sheet", metavar="NAME", help="Excel sheet (default: the first)")
@@ -485,7 +513,8 @@ def definition_from_args(args: argparse.Namespace) -> Definition:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command; returns the exit status (0 ok, 1 a drop found by ``check``, 2 bad input)."""
+    """Run the command; the exit status: 0 ok, 1 a drop found by ``check`` or notebook cells not
+    computed, 2 bad input."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -493,12 +522,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The engine loads polars and the statistics: only once there is something to run.
         from conversion import commands
 
-        status = 0
         if args.command == "check" and definition is not None:
             text, dropped = commands.run_check(args, definition)
             status = EXIT_DROPPED if dropped else 0
+        elif args.command == "notebook":
+            text, status = commands.run_notebook(args)
         else:
-            text = commands.run(args, definition)
+            text, status = commands.run(args, definition), 0
         if getattr(args, "output", None):
             commands.write(args.output, text)
         else:

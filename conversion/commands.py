@@ -65,6 +65,30 @@ def run(args: argparse.Namespace, definition: Definition | None) -> str:
     return to_text_table(counts, table, overall)
 
 
+def run_notebook(args: argparse.Namespace) -> tuple[str, int]:
+    """``conversion notebook``: the report of a saved notebook run on ``--data``, and the status.
+
+    Cells that cannot be computed (a column missing from the new file) are named on stderr and
+    in the report; the status is then 1, else 0.
+    """
+    # The notebook draws charts (Altair, vl-convert): loaded only for this command.
+    from conversion import notebook
+
+    book = notebook.Notebook.load(args.notebook)
+    try:
+        result = book.run(args.data, args.orders, as_of=args.as_of)
+    except pl.exceptions.PolarsError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
+        raise InputError(f"could not read the data: {first_line}") from None
+    for problem in result.problems:
+        print(f"conversion: cell not computed: {problem}", file=sys.stderr)
+    kind = args.format or {".html": "html", ".htm": "html", ".json": "json"}.get(
+        Path(args.output).suffix.lower() if args.output else "", "markdown"
+    )
+    text = {"html": result.to_html, "json": result.to_json}.get(kind, result.to_markdown)()
+    return text, 1 if result.problems else 0
+
+
 def write(path: str, text: str) -> None:
     """Write the output to a file atomically."""
     write_atomically(path, text)

@@ -4,7 +4,7 @@ import polars as pl
 import streamlit as st
 
 from conversion.presentation import charts, formats, report
-from ui import decisions, results, state, theme, views
+from ui import decisions, notebook, results, state, theme, views
 from ui.entry import through_app
 from ui.text import plain
 
@@ -61,6 +61,7 @@ st.info(plain(result.verdict))
 decisions.controls()
 decisions.compare_aids(data, definition, result)
 decisions.calculator(result.a.rate, result.b.rate)
+notebook.pin_button("compare", definition, {"a": a, "b": b}, f"{a} against {b}", "compare")
 rows = pl.DataFrame(
     [
         {"segment": c.label, "contacts": c.contacts, "customers": c.customers, "rate": c.rate,

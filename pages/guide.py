@@ -112,3 +112,23 @@ st.markdown(
 4. Share the link (it keeps the sample, columns, window and thresholds) with the team.
 """
 )
+
+st.header("A notebook for the story")
+st.markdown(
+    """
+**Add to notebook** on Segments, Trends, Compare and the column ranking keeps the view you are
+looking at as a cell of the **Notebook** page, where you write what it means. A note can quote
+live figures, so next month's numbers fill in by themselves:
+
+- `{rate}` — the view's overall conversion rate; `{contacts}`, `{customers}` — its counts;
+- `{best}`, `{worst}` — the surely-best and surely-worst segment with its rate (for a trend, the
+  cohort; for the ranking, the column);
+- `{above.rate}` (and so on) — the same figure of the nearest view cell above.
+
+Without `above.`, a placeholder takes its own cell's figures; in a section note, which has none,
+the cell above. A figure that cannot be had shows `–`; write `{{` and `}}` for braces. Notes
+show HTML as typed and keep links only to web and mail addresses. Download the notebook and run
+it on next month's export with `conversion notebook NOTEBOOK.json --data CONTACTS --output
+report.html`.
+"""
+)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from conversion.analysis import stats
 from conversion.presentation import charts, report
-from ui import controls, decisions, drill, results, state, views
+from ui import controls, decisions, drill, notebook, results, state, views
 from ui.entry import through_app
 
 through_app()
@@ -34,6 +34,8 @@ label = report.label_column(segments)
 
 views.kpi_cards(report.kpis(described, segments), definition.bands)
 views.warnings(counts.warnings)
+notebook.pin_button("segments", definition, notebook.segments_options(sort),
+                    f"Conversion by {label}", "segments")  # fmt: skip
 
 extra_tabs = [*(["Two-way grid"] if len(segments) == 2 else []),
               *(["Drill down"] if len(segments) >= 2 else [])]  # fmt: skip
@@ -100,6 +102,7 @@ with st.expander("Which columns matter?", icon=":material/insights:"):
         help="Counts the data once per column; on large files this takes a few seconds.",
     ):
         views.column_ranking(data, definition)
+        notebook.pin_button("ranking", definition, {}, "Which columns matter", "ranking")
 
 st.subheader("Results")
 st.selectbox(

@@ -7,7 +7,7 @@ from conversion.analysis import insights, survival
 from conversion.definition import DateBucket
 from conversion.presentation import charts, report
 from conversion.sharing import links
-from ui import controls, decisions, results, state, theme, views
+from ui import controls, decisions, notebook, results, state, theme, views
 from ui.entry import through_app
 from ui.text import plain
 
@@ -50,6 +50,10 @@ with rate_tab:
     theme.altair_chart(trend, report.trend_summary(rates, period, segment), width="stretch")
     views.chart_downloads(lambda: trend, data.name, "Trend chart")
     views.maturity_note(definition, counts)
+    trend_cell = definition.with_changes(segments=(by,) if segment else ())
+    notebook.pin_button("trend", trend_cell, {"period": period, "tab": "rate"},
+                        f"Rate by {period} cohort" + (f" per {segment}" if segment else ""),
+                        "trend_rate")  # fmt: skip
     st.dataframe(
         report.cohort_labelled(rates, period).select(
             "cohort", *([segment] if segment else []), "contacts", "customers", "immature",
@@ -72,6 +76,9 @@ with control_tab:
             width="stretch",
         )
         views.control_notes(points, insights.cohort_chi_square(cohorts_overall))
+        notebook.pin_button("trend", definition.with_changes(segments=()),
+                            {"period": period, "tab": "stable"},
+                            f"Is the {period}ly rate stable?", "trend_stable")  # fmt: skip
         review = insights.monthly_review(table, segment)
         st.markdown("**Review of the latest mature cohort**")
         for sentence in review.sentences:
@@ -79,6 +86,7 @@ with control_tab:
 
 with move_tab:
     views.why_it_moved(data, definition, period)
+    notebook.pin_moved(definition, period)
 
 with change_tab:
     decisions.what_changed(data, definition, period, segment)
@@ -102,3 +110,6 @@ with time_tab:
         if hint:
             st.info(plain(hint))
         views.time_tables(km, segment)
+        notebook.pin_button("trend", definition.with_changes(segments=(by,) if segment else ()),
+                            {"period": period, "tab": "time"}, "Time to convert" +
+                            (f" by {segment}" if segment else ""), "trend_time")  # fmt: skip

@@ -23,6 +23,7 @@ LAYERS = (
     ("conversion.analysis",),
     ("conversion.presentation",),
     ("conversion.sharing",),
+    ("conversion.notebook",),
     ("conversion.commands",),
     ("conversion.api", "conversion.cli", "conversion.__main__", "conversion"),
 )
@@ -32,6 +33,10 @@ LAZY_IMPORTS = {
     ("conversion", "conversion.api"),  # conversion.by_segment without Altair at start-up
     # The command line reads its arguments before loading the engine, so --help is instant.
     ("conversion.cli", "conversion.commands"),
+    # conversion.Notebook, and `conversion notebook` (which draws charts), load the notebook
+    # package only when used.
+    ("conversion", "conversion.notebook"),
+    ("conversion.commands", "conversion.notebook"),
 }
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80

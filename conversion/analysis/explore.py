@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from conversion.analysis import insights
-from conversion.counting import count
+from conversion.counting.count import count
 
 if TYPE_CHECKING:
     from conversion.definition import Definition

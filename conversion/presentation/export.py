@@ -336,6 +336,14 @@ def html_report(
         _results(described, segments, definition.bands),
         _notes(method_notes(definition, as_of=counts.quality.as_of)),
     ]
+    return html_page(title, generated, sections)
+
+
+def html_page(title: str, generated: datetime, sections: Sequence[str], css: str = "") -> str:
+    """A self-contained HTML page: ``title``, when it was ``generated``, then ``sections``.
+
+    ``sections`` are HTML already escaped by their makers; ``css`` adds styles to the report's.
+    """
     e = html.escape
     when = generated.strftime("%Y-%m-%d %H:%M") + (
         f" {generated.tzname()}" if generated.tzinfo else ""
@@ -344,11 +352,26 @@ def html_report(
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{e(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<title>{e(title)}</title>\n<style>{_CSS}{css}</style>\n</head>\n<body>\n"
         f'<header><h1>{e(title)}</h1><p class="generated">Generated {e(when)}</p></header>\n'
         + "\n".join(sections)
         + "\n</body>\n</html>\n"
     )
+
+
+def figure_html(heading: str, chart: alt.TopLevelMixin, key: str) -> str:
+    """A chart as a captioned inline SVG figure; ``key`` keeps its ids apart from others'."""
+    return _figure(heading, chart_svg(chart), key)
+
+
+def results_html(described: pl.DataFrame, segments: Sequence[str], bands: Bands) -> str:
+    """The report's results table section for ``stats.describe`` output."""
+    return _results(described, segments, bands)
+
+
+def method_html(notes: Sequence[str]) -> str:
+    """The report's method section: one plain sentence per note."""
+    return _notes(notes)
 
 
 def _summary(dataset: str, definition: Definition, counts: Counts) -> str:
@@ -419,7 +442,7 @@ def _kpi_cards(k: report.Kpis, bands: Bands) -> str:
     )
 
 
-def _figure(heading: str, svg: str, number: int) -> str:
+def _figure(heading: str, svg: str, number: int | str) -> str:
     return (
         f"<figure><figcaption>{html.escape(heading)}</figcaption>"
         f"{_inline_svg(svg, f'chart{number}')}</figure>"
