@@ -134,28 +134,28 @@ class Connection:
         self.address, self.engine, self.native, self.shown = address, engine_name, native, shown
         self.limits = limits or Limits()
         self.pool = pool
-        self._lending = threading.RLock()  # one query of this session at a time
 
     @contextlib.contextmanager
     def lent(self) -> Iterator[Any]:
-        """The engine for one query: on PostgreSQL, a pooled connection lent to it meanwhile.
+        """The engine for one query: on PostgreSQL, a pooled connection lent to this thread.
 
-        Re-entered by the same thread (a table opened while its schema is read), the connection
-        already lent is used.
+        Every ibis backend of the pool sees, in this thread, the connection lent (so a join of
+        two tables opened apart runs on it), and none outside a loan. Re-entered (a table opened
+        while its schema is read), the connection already lent is used.
         """
         if self.pool is None:
             yield self.native
             return
-        with self._lending:
-            if self.native.con is not _NOT_LENT:
+        lent = _lent_here()
+        if self.pool in lent:
+            yield self.native
+            return
+        with self.pool.checkout() as connection:
+            lent[self.pool] = connection
+            try:
                 yield self.native
-                return
-            with self.pool.checkout() as connection:
-                self.native.con = connection
-                try:
-                    yield self.native
-                finally:
-                    self.native.con = _NOT_LENT
+            finally:
+                del lent[self.pool]
 
     def write_powers(self, tables: Sequence[str] = ()) -> list[str]:
         """What this session's database role could change, in words (empty: it can only read).
@@ -269,23 +269,36 @@ def postgres_pool(address: str, limits: Limits, settings: PoolSettings) -> Pool[
 
 
 def _postgres_backend(pool: Pool[Any]) -> Any:
-    """A session's own ibis backend, without a server connection until a query lends it one."""
+    """A session's own ibis backend, whose connection is the one lent to the running thread."""
     import ibis
 
     with pool.checkout() as connection:
         backend = ibis.postgres.from_connection(connection)
-    backend.con = _NOT_LENT
+    backend.con = _LentConnection(pool)
     return backend
 
 
-class _NotLent:
-    """Stands in for a PostgreSQL connection between queries: any use of it is a bug."""
+_LENT = threading.local()
+
+
+def _lent_here() -> dict[Pool[Any], Any]:
+    """The connections lent to this thread, by pool."""
+    if not hasattr(_LENT, "by_pool"):
+        _LENT.by_pool = {}
+    return _LENT.by_pool
+
+
+class _LentConnection:
+    """Stands in for an ibis backend's connection: the one its pool lent to this thread."""
+
+    def __init__(self, pool: Pool[Any]) -> None:
+        self._pool = pool
 
     def __getattr__(self, name: str) -> Any:
-        raise RuntimeError("A PostgreSQL connection was used outside Connection.lent().")
-
-
-_NOT_LENT = _NotLent()
+        connection = _lent_here().get(self._pool)
+        if connection is None:  # a bug: every query runs inside Connection.lent()
+            raise RuntimeError("A PostgreSQL connection was used outside Connection.lent().")
+        return getattr(connection, name)
 
 
 def open_remote(
