@@ -30,6 +30,7 @@ from conversion import sources
 from conversion.errors import InputError
 from conversion.sources.guards import Limits
 from conversion.sources.pool import PoolSettings
+from ui import access
 
 
 class ContactsDatabase(BaseConnection[sources.Connection]):
@@ -85,13 +86,30 @@ def _sections() -> dict[str, dict]:
 
 
 def connection_names() -> list[str]:
-    """The connections declared in the secrets file (none when there is no secrets file)."""
-    return sorted(_sections())
+    """The connections declared in the secrets file that this session may use (``ui.access``)."""
+    return access.allowed(_sections())
+
+
+def database_offered() -> bool:
+    """Whether the Data page offers a database: none set up (it says how) or one open to us."""
+    sections = _sections()
+    return not sections or bool(access.allowed(sections))
+
+
+def sign_in_offer() -> None:
+    """A way to sign in when the session may use no connection and sign-in could help."""
+    access.sign_in_offer(_sections())
 
 
 def connect(name: str) -> ContactsDatabase:
-    """The named connection, its settings read from st.secrets (the section's keys)."""
-    section = _sections().get(name, {})
+    """The named connection, its settings read from st.secrets (the section's keys).
+
+    Refused unless this session may use it (``ui.access``), whatever asked for it.
+    """
+    sections = _sections()
+    if name not in access.allowed(sections):
+        raise InputError(f"The connection '{name}' is not open to this session.")
+    section = sections[name]
     settings: dict[str, Any] = {
         k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in section.items()
     }
