@@ -287,3 +287,25 @@ def test_a_session_waiting_too_long_for_a_busy_pool_is_told_so(pool_table) -> No
         f"All 1 connections to postgresql://{shown} are busy; try again in a moment."
     )
     assert counted(other) == HAND_COUNTS  # once the slow count is done
+
+
+def test_the_command_line_keeps_to_the_secrets_sections_limits_and_pool(
+    pool_table, tmp_path
+) -> None:
+    from test_cli import run
+
+    address = role(pool_table, "pool_cli", "pool_contacts")
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        f'[connections.crm]\nurl = "{address}"\nstatement_timeout_seconds = 1\npool_size = 2\n',
+        encoding="utf-8",
+    )
+    limits, pool = sources.source_settings("secrets:crm", secrets)
+    assert (limits.statement_timeout_s, pool.size) == (1.0, 2)
+    source = f"--source secrets:crm --secrets {secrets} --segment source --converted customer"
+    counts = run(f"rates {source} --table pool_contacts --format csv")
+    assert counts.returncode == 0, counts.stderr
+    rows = sorted(tuple(line.split(",")[:3]) for line in counts.stdout.splitlines()[1:3])
+    assert rows == [(s, str(n), str(c)) for s, n, c in HAND_COUNTS], counts.stdout
+    slow = run(f"rates {source} --query 'select * from pool_contacts, pg_sleep(3) as pause'")
+    assert slow.returncode == 2 and "longer than the 1 s limit" in slow.stderr, slow.stderr

@@ -76,6 +76,22 @@ def resolve_address(source: str, secrets_file: Path | None = None) -> str:
 
 
 def secret_address(name: str, secrets_file: Path = SECRETS_FILE) -> str:
+    return str(_secret_section(name, secrets_file)["url"])
+
+
+def source_settings(source: str, secrets_file: Path | None = None) -> tuple[Limits, PoolSettings]:
+    """The limits and pool a ``secrets:NAME`` source's section sets (defaults for any other).
+
+    So a count from the command line keeps to the operator's ``statement_timeout_seconds``,
+    ``max_rows`` and ``pool_size`` as the app does.
+    """
+    if not source.startswith("secrets:"):
+        return Limits(), PoolSettings()
+    section = _secret_section(source[8:], secrets_file or SECRETS_FILE)
+    return Limits.from_settings(section), PoolSettings.from_settings(section)
+
+
+def _secret_section(name: str, secrets_file: Path) -> dict[str, Any]:
     try:
         secrets = tomllib.loads(secrets_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -92,7 +108,7 @@ def secret_address(name: str, secrets_file: Path = SECRETS_FILE) -> str:
             f"{secrets_file} has no [connections.{name}] section with a url "
             f"(connections found: {known})."
         )
-    return section["url"]
+    return section
 
 
 def engine_of(address: str, engine_name: str | None = None) -> str:
