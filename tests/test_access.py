@@ -205,3 +205,24 @@ def test_a_browser_that_claims_localhost_from_another_machine_is_not_local(
     monkeypatch.setattr(access, "client_address", lambda: "203.0.113.7")
     at = open_data_page({"connections": {"warehouse": section}}, url=LOCAL, user={})
     assert sources_offered(at) == ["Bundled sample", "Upload a file"]
+
+
+def test_the_readmes_secrets_example_is_what_the_app_reads() -> None:
+    import re
+    import tomllib
+
+    from conversion.sources.guards import Limits
+    from conversion.sources.pool import PoolSettings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", readme, flags=re.DOTALL)
+    example = next(b for b in blocks if "pool_size" in b)
+    secrets = tomllib.loads("\n".join(line.strip() for line in example.splitlines()))
+    section = secrets["connections"]["crm"]
+    assert Limits.from_settings(section) == Limits(statement_timeout_s=60, max_rows=100_000)
+    assert PoolSettings.from_settings(section) == PoolSettings(4, 60, 30)
+    assert access.needs_sign_in(section)
+    assert set(AUTH) == set(secrets["auth"])  # the keys st.login needs, as the tests set them
+    signed_in = {"is_logged_in": True, "email": "ana@example.com"}
+    assert access.may_use(section, signed_in, local=False)
+    assert not access.may_use(section, {**signed_in, "email": "eve@elsewhere.net"}, local=True)

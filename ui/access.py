@@ -23,6 +23,7 @@ sign-in could help); file uploads and samples need no sign-in. Links carry no da
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -162,10 +163,11 @@ def sign_in_offer(sections: Mapping[str, Mapping[str, Any]]) -> None:
             "sign in with another account."
         )
         st.button("Sign out", key="sign_out", on_click=st.logout)
-    elif providers is None:
+    elif providers is None or importlib.util.find_spec("authlib") is None:
         st.caption(
             "This app's database connections need sign-in, which its operator has not set up "
-            "(an [auth] section in secrets.toml; see the README's hosting section)."
+            "(an [auth] section in secrets.toml and the Authlib package; see the README's "
+            "hosting section)."
         )
     else:
         st.caption("Sign in to count in this app's databases; files and samples need no sign-in.")
