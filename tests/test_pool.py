@@ -82,6 +82,8 @@ def test_never_more_connections_than_the_pool_size_however_many_threads() -> Non
     assert most[0] == 3
     assert len(made) == 3 and pool.opened == 3
     assert pool.open_count == 3  # all idle now, none closed
+    assert pool.close_idle() == 3 and pool.open_count == 0
+    assert all(c.closed for c in made)
 
 
 def test_waiters_are_served_in_the_order_they_came() -> None:
