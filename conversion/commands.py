@@ -173,8 +173,13 @@ def _remote_sources(
         address = sources.resolve_address(args.source, Path(args.secrets) if args.secrets else None)
     if args.orders is not None:
         raise InputError("With --source, give the orders as --orders-table or --orders-query.")
-
-    connection = sources.connect(address, engine_name=args.engine, spark_master=args.spark_master)
+    # A secrets:NAME source keeps to its section's timeout, row limit and pool size (issue 18).
+    limits, pool = sources.source_settings(
+        args.source or "", Path(args.secrets) if args.secrets else None
+    )
+    connection = sources.connect(
+        address, engine_name=args.engine, spark_master=args.spark_master, limits=limits, pool=pool
+    )
     contacts = connection.open(table=args.table, query=args.query)
     orders = None
     if args.orders_table is not None or args.orders_query is not None:

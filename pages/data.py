@@ -5,7 +5,7 @@ import streamlit as st
 from conversion import reading
 from conversion.presentation import report
 from conversion.reading.samples import SAMPLES
-from ui import controls, datasets, results, state
+from ui import connection, controls, datasets, results, state
 from ui.entry import through_app
 from ui.text import plain
 
@@ -17,11 +17,14 @@ st.caption(
     "a table of orders or won deals. Files stay in your session and are never modified."
 )
 data = state.dataset()
-kinds = ["Bundled sample", "Upload a file", "Connect to a database"]
+offered = connection.database_offered()  # only to the people the operator meant (ui.access)
+kinds = ["Bundled sample", "Upload a file"] + (["Connect to a database"] if offered else [])
 source = st.radio(
     "Source", kinds, horizontal=True, key="source_kind",
-    index={"sample": 0, "database": 2}.get(data.kind, 1),
+    index=min({"sample": 0, "database": 2}.get(data.kind, 1), len(kinds) - 1),
 )  # fmt: skip
+if not offered:
+    connection.sign_in_offer()
 if source == "Bundled sample":
     current = data.sample.key if data.sample else None
     key = st.selectbox(

@@ -34,8 +34,10 @@ def duckdb_file(tmp_path: Path) -> str:
 
 
 def app_with(connections: dict) -> AppTest:
+    """The Data page's database option, opened from this machine (see ui.access)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
     at.secrets["connections"] = connections
+    at.context = {"url": "http://localhost:8501/"}
     at.run()
     at.switch_page("pages/data.py").run()
     at.radio(key="source_kind").set_value("Connect to a database").run()

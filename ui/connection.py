@@ -8,6 +8,11 @@ The app's operator declares each database once, with the tables analysts may cou
     allow_queries = false                               # true lets analysts type SQL
     statement_timeout_seconds = 60                      # each query is cancelled after this
     max_rows = 100000                                   # a result larger than this is stopped
+    pool_size = 4                                       # at most this many open, all sessions
+    allowed_domains = ["example.com"]                   # who may count here (needs sign-in)
+
+Each query borrows a connection from the database's shared pool (``conversion.sources.pool``)
+and gives it back straight after, so a session holds none between counts or after it ends.
 
 Secrets never reach the page: the address is shown without a password and only table names
 from the list (or, when allowed, the analyst's own query) are used.
@@ -24,6 +29,8 @@ from streamlit.connections import BaseConnection
 from conversion import sources
 from conversion.errors import InputError
 from conversion.sources.guards import Limits
+from conversion.sources.pool import PoolSettings
+from ui import access
 
 
 class ContactsDatabase(BaseConnection[sources.Connection]):
@@ -44,7 +51,9 @@ class ContactsDatabase(BaseConnection[sources.Connection]):
         listed = settings.get("tables", [])
         self.tables = [str(t) for t in listed] if isinstance(listed, (list, tuple)) else []
         self.allows_queries = settings.get("allow_queries", False) is True
-        return sources.connect(url, limits=Limits.from_settings(settings))
+        return sources.connect(
+            url, limits=Limits.from_settings(settings), pool=PoolSettings.from_settings(settings)
+        )
 
     def write_powers(self) -> list[str]:
         """What the connection's role could change beyond reading (see Connection.write_powers)."""
@@ -77,13 +86,30 @@ def _sections() -> dict[str, dict]:
 
 
 def connection_names() -> list[str]:
-    """The connections declared in the secrets file (none when there is no secrets file)."""
-    return sorted(_sections())
+    """The connections declared in the secrets file that this session may use (``ui.access``)."""
+    return access.allowed(_sections())
+
+
+def database_offered() -> bool:
+    """Whether the Data page offers a database: none set up (it says how) or one open to us."""
+    sections = _sections()
+    return not sections or bool(access.allowed(sections))
+
+
+def sign_in_offer() -> None:
+    """A way to sign in when the session may use no connection and sign-in could help."""
+    access.sign_in_offer(_sections())
 
 
 def connect(name: str) -> ContactsDatabase:
-    """The named connection, its settings read from st.secrets (the section's keys)."""
-    section = _sections().get(name, {})
+    """The named connection, its settings read from st.secrets (the section's keys).
+
+    Refused unless this session may use it (``ui.access``), whatever asked for it.
+    """
+    sections = _sections()
+    if name not in access.allowed(sections):
+        raise InputError(f"The connection '{name}' is not open to this session.")
+    section = sections[name]
     settings: dict[str, Any] = {
         k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in section.items()
     }

@@ -26,6 +26,7 @@ from conversion.sources.connect import (
     open_remote,
     resolve_address,
     secret_address,
+    source_settings,
     spark_session,
     what,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "open_remote",
     "resolve_address",
     "secret_address",
+    "source_settings",
     "spark_session",
     "what",
 ]

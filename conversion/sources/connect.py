@@ -10,7 +10,9 @@ the repository; what is shown of an address never includes it.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,14 +25,16 @@ from conversion.errors import InputError
 from conversion.sources.databases import Remote
 from conversion.sources.guards import (
     Limits,
-    PostgresGuard,
     check_select_only,
     database_errors,
     postgres_settings,
+    postgres_usable,
+    prepare_postgres,
 )
+from conversion.sources.pool import Pool, PoolSettings, shared_pool
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 SECRETS_FILE = Path(".streamlit/secrets.toml")
 FILE_VIEW = "contacts"  # what a --query calls a file opened on DuckDB or Spark
@@ -72,6 +76,22 @@ def resolve_address(source: str, secrets_file: Path | None = None) -> str:
 
 
 def secret_address(name: str, secrets_file: Path = SECRETS_FILE) -> str:
+    return str(_secret_section(name, secrets_file)["url"])
+
+
+def source_settings(source: str, secrets_file: Path | None = None) -> tuple[Limits, PoolSettings]:
+    """The limits and pool a ``secrets:NAME`` source's section sets (defaults for any other).
+
+    So a count from the command line keeps to the operator's ``statement_timeout_seconds``,
+    ``max_rows`` and ``pool_size`` as the app does.
+    """
+    if not source.startswith("secrets:"):
+        return Limits(), PoolSettings()
+    section = _secret_section(source[8:], secrets_file or SECRETS_FILE)
+    return Limits.from_settings(section), PoolSettings.from_settings(section)
+
+
+def _secret_section(name: str, secrets_file: Path) -> dict[str, Any]:
     try:
         secrets = tomllib.loads(secrets_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -88,7 +108,7 @@ def secret_address(name: str, secrets_file: Path = SECRETS_FILE) -> str:
             f"{secrets_file} has no [connections.{name}] section with a url "
             f"(connections found: {known})."
         )
-    return section["url"]
+    return section
 
 
 def engine_of(address: str, engine_name: str | None = None) -> str:
@@ -112,8 +132,10 @@ class Connection:
     """An open connection to one engine, from which tables (and queries) are opened.
 
     Tables opened from the same connection can be joined (contacts with orders). Whoever opens
-    a connection owns it: the CLI for one run, the app for one session — never shared between
-    sessions, since a DuckDB connection must not serve two threads at once.
+    a connection owns it: the CLI for one run, the app for one session. On PostgreSQL it holds
+    no server connection of its own: each query borrows one from the database's shared, bounded
+    pool (``lent``) and gives it back straight after. A DuckDB connection must not serve two
+    threads at once, so it is never shared between sessions.
     """
 
     def __init__(
@@ -123,13 +145,33 @@ class Connection:
         native: Any,
         shown: str,
         limits: Limits | None = None,
+        pool: Pool[Any] | None = None,
     ) -> None:
         self.address, self.engine, self.native, self.shown = address, engine_name, native, shown
         self.limits = limits or Limits()
-        self.guard: PostgresGuard | None = None
-        if engine_name == "postgresql":
-            params = _postgres_params(address, self.limits)
-            self.guard = PostgresGuard(native, lambda: native.do_connect(**params), self.limits)
+        self.pool = pool
+
+    @contextlib.contextmanager
+    def lent(self) -> Iterator[Any]:
+        """The engine for one query: on PostgreSQL, a pooled connection lent to this thread.
+
+        Every ibis backend of the pool sees, in this thread, the connection lent (so a join of
+        two tables opened apart runs on it), and none outside a loan. Re-entered (a table opened
+        while its schema is read), the connection already lent is used.
+        """
+        if self.pool is None:
+            yield self.native
+            return
+        lent = _lent_here()
+        if self.pool in lent:
+            yield self.native
+            return
+        with self.pool.checkout() as connection:
+            lent[self.pool] = connection
+            try:
+                yield self.native
+            finally:
+                del lent[self.pool]
 
     def write_powers(self, tables: Sequence[str] = ()) -> list[str]:
         """What this session's database role could change, in words (empty: it can only read).
@@ -141,9 +183,11 @@ class Connection:
         if self.engine != "postgresql":
             return []
         powers: list[str] = []
-        with database_errors(self.shown, self.limits), self.native.con.cursor() as cursor:
-            if self.guard is not None:
-                self.guard()
+        with (
+            database_errors(self.shown, self.limits),
+            self.lent() as backend,
+            backend.con.cursor() as cursor,
+        ):
             cursor.execute(
                 "SELECT rolsuper, pg_has_role(current_user, 'pg_read_server_files', 'member') "
                 "FROM pg_roles WHERE rolname = current_user"
@@ -171,7 +215,8 @@ class Connection:
         if query is not None:
             check_select_only(query, _DIALECTS[self.engine])
         try:
-            frame = _OPENERS[self.engine](self, table, query)
+            with self.lent():
+                frame = _OPENERS[self.engine](self, table, query)
         except InputError:
             raise
         except Exception as error:  # driver errors: no such table, bad SQL, lost connection
@@ -182,7 +227,8 @@ class Connection:
             name = f"{self.shown} (read by {ENGINE_NAMES[self.engine]})"
         else:
             name = f"{what(table, query)} on {self.shown}"
-        return Remote(nw.from_native(frame), self.engine, name, self.limits, self.guard)
+        lease = self.lent if self.pool is not None else None
+        return Remote(nw.from_native(frame), self.engine, name, self.limits, lease)
 
 
 def connect(
@@ -191,24 +237,84 @@ def connect(
     engine_name: str | None = None,
     spark_master: str | None = None,
     limits: Limits | None = None,
+    pool: PoolSettings | None = None,
 ) -> Connection:
     """Connect to the engine an address names (see ``engine_of``); nothing is read yet.
 
     ``address`` is a ``postgresql://`` or ``duckdb://`` address, or with ``engine_name``
     ``"duckdb"`` or ``"spark"`` a Parquet or CSV file (or folder) that engine reads itself.
     A PostgreSQL session is read-only with a statement timeout (``limits``, by default 60 s
-    and 100,000 rows back): see ``conversion.sources.guards``.
+    and 100,000 rows back): see ``conversion.sources.guards``. Its queries borrow connections
+    from the database's shared pool (``pool``: by default at most 4 open, closed after 60 s
+    idle): see ``conversion.sources.pool``.
     """
     kind = engine_of(address, engine_name)
     shown = describe_address(address)
     limits = limits or Limits()
+    shared = None
     try:
-        native = _CONNECTORS[kind](address, spark_master, limits)
+        if kind == "postgresql":
+            shared = postgres_pool(address, limits, pool or PoolSettings())
+            native = _postgres_backend(shared)
+        else:
+            native = _CONNECTORS[kind](address, spark_master, limits)
     except InputError:
         raise
     except Exception as error:  # connection refused, unknown host, bad credentials
         raise InputError(f"Could not connect to {shown}: {_first_line(error)}") from None
-    return Connection(address, kind, native, shown, limits)
+    return Connection(address, kind, native, shown, limits, shared)
+
+
+def postgres_pool(address: str, limits: Limits, settings: PoolSettings) -> Pool[Any]:
+    """The process's pool of read-only, time-limited connections to one PostgreSQL database."""
+    params = _postgres_params(address, limits)
+
+    def opener() -> Any:
+        import ibis
+
+        return ibis.postgres.connect(**params).con  # as ibis sets one up (UTC, its adapters)
+
+    def make() -> Pool[Any]:
+        return Pool(
+            describe_address(address), opener, settings,
+            prepare=lambda con: prepare_postgres(con, limits),
+            usable=postgres_usable, close=lambda con: con.close(),
+        )  # fmt: skip
+
+    return shared_pool(("postgresql", address, limits, settings), make)
+
+
+def _postgres_backend(pool: Pool[Any]) -> Any:
+    """A session's own ibis backend, whose connection is the one lent to the running thread."""
+    import ibis
+
+    with pool.checkout() as connection:
+        backend = ibis.postgres.from_connection(connection)
+    backend.con = _LentConnection(pool)
+    return backend
+
+
+_LENT = threading.local()
+
+
+def _lent_here() -> dict[Pool[Any], Any]:
+    """The connections lent to this thread, by pool."""
+    if not hasattr(_LENT, "by_pool"):
+        _LENT.by_pool = {}
+    return _LENT.by_pool
+
+
+class _LentConnection:
+    """Stands in for an ibis backend's connection: the one its pool lent to this thread."""
+
+    def __init__(self, pool: Pool[Any]) -> None:
+        self._pool = pool
+
+    def __getattr__(self, name: str) -> Any:
+        connection = _lent_here().get(self._pool)
+        if connection is None:  # a bug: every query runs inside Connection.lent()
+            raise RuntimeError("A PostgreSQL connection was used outside Connection.lent().")
+        return getattr(connection, name)
 
 
 def open_remote(
@@ -252,13 +358,8 @@ def _postgres_params(address: str, limits: Limits) -> dict[str, Any]:
         "password": parts.password or None,
         "database": parts.path.lstrip("/") or None,
         "options": postgres_settings(limits),
+        "application_name": "conversion-by-segment",
     }
-
-
-def _connect_postgres(address: str, _master: str | None, limits: Limits) -> Any:
-    import ibis
-
-    return ibis.postgres.connect(**_postgres_params(address, limits))
 
 
 def _open_postgres(connection: Connection, table: str | None, query: str | None) -> Any:
@@ -277,9 +378,7 @@ def _query_schema(connection: Connection, query: str) -> Any:
     import ibis
     from ibis.backends.sql.datatypes import PostgresType
 
-    if connection.guard is not None:
-        connection.guard()
-    con = connection.native.con
+    con = connection.native.con  # lent by Connection.open
     with con.cursor() as cursor:
         cursor.execute(f"SELECT * FROM ({query}) AS cbs_query LIMIT 0")
         columns = [(c.name, c.type_code) for c in cursor.description or []]
@@ -350,6 +449,6 @@ def _open_spark(connection: Connection, table: str | None, query: str | None) ->
     return session.sql(query) if query is not None else frame
 
 
-_CONNECTORS = {"postgresql": _connect_postgres, "duckdb": _connect_duckdb, "spark": _connect_spark}
+_CONNECTORS = {"duckdb": _connect_duckdb, "spark": _connect_spark}
 _OPENERS = {"postgresql": _open_postgres, "duckdb": _open_duckdb, "spark": _open_spark}
 _DIALECTS = {"postgresql": "postgres", "duckdb": "duckdb", "spark": "spark"}

@@ -9,6 +9,7 @@ quantile bins, pre-aggregated input, time to convert), is refused with a message
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -23,7 +24,6 @@ from conversion.sources.guards import Limits, database_errors, too_many_rows
 from conversion.sources.messages import unreadable_flags
 
 if TYPE_CHECKING:
-    import contextlib
     from collections.abc import Callable, Sequence
 
     from conversion.definition import Definition
@@ -39,8 +39,11 @@ class Remote:
     engine: str
     name: str
     limits: Limits = field(default=Limits(), compare=False)
-    # Run before each query (PostgreSQL: read-only mode and timeout set again, reconnect).
-    guard: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    # Around each query (PostgreSQL: a connection lent from the database's pool, read-only
+    # mode and timeout set again, a broken one replaced).
+    lease: Callable[[], contextlib.AbstractContextManager[object]] | None = field(
+        default=None, repr=False, compare=False
+    )
     notes: ClassVar[tuple[str, ...]] = ()
     supports: ClassVar[Supports] = Supports(weeks=False, bins=False, rows=False)
     decimal_comma: ClassVar[bool] = False
@@ -75,10 +78,9 @@ class Remote:
         A result of more than ``limits.max_rows`` rows is stopped at the engine (it is asked
         for one row more than the limit) and refused.
         """
-        if self.guard is not None:
-            self.guard()
         limit = self.limits.max_rows
-        result = frame.head(limit + 1).collect(backend="polars").to_native()
+        with self.lease() if self.lease is not None else contextlib.nullcontext():
+            result = frame.head(limit + 1).collect(backend="polars").to_native()
         if result.height > limit:
             raise too_many_rows(self.name, self.limits)
         return result

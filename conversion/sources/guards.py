@@ -2,15 +2,17 @@
 
 - **Read-only by construction.** Every PostgreSQL session runs its transactions read-only
   (``default_transaction_read_only``) with a statement timeout, both set when it connects and
-  set again before each query, so a typed query that turns them off (``set_config``) cannot
-  carry that to the next one. A typed query on any engine must be one ``select`` (or ``with``
-  … ``select``): no ``insert``, ``drop``, ``create`` or second statement reaches Spark or DuckDB.
+  set again each time a pooled connection is lent (``prepare_postgres``), so a typed query that
+  turns them off (``set_config``) cannot carry that to the next one. A typed query on any
+  engine must be one ``select`` (or ``with`` … ``select``): no ``insert``, ``drop``, ``create``
+  or second statement reaches Spark or DuckDB.
 - **Bounded.** A query runs at most ``statement_timeout_s`` seconds, enforced and cancelled by the
   server; a result of more than ``max_rows`` rows is stopped (the engine sends back per-segment
-  summaries, so a big result means a query that is not one).
+  summaries, so a big result means a query that is not one). At most ``pool_size``
+  connections per database are open (``conversion.sources.pool``).
 - **Faults give messages.** A refused write, a cancelled query, a lost connection, a refused
   sign-in or a dropped table each become an ``InputError`` naming the connection (never its
-  password); a session whose connection was lost connects again before its next query.
+  password); a connection found broken is replaced before the next query.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from conversion.errors import InputError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
 
 DEFAULT_TIMEOUT_S = 60.0
 # PostgreSQL functions with effects that a read-only transaction does not stop: large objects
@@ -74,33 +76,26 @@ def postgres_settings(limits: Limits) -> str:
     return f"-c default_transaction_read_only=on -c statement_timeout={limits.timeout_ms}"
 
 
-class PostgresGuard:
-    """Before each query: read-only mode and the timeout set again, a lost connection replaced.
+def prepare_postgres(connection: Any, limits: Limits) -> None:
+    """Set read-only mode and the timeout again on a pooled connection before it is lent.
 
-    ``backend`` is the ibis PostgreSQL backend whose queries the count runs; ``reconnect``
-    connects it again (the expressions already built keep working: they belong to the backend).
+    A typed query may have turned them off with ``set_config``; a connection whose server went
+    away fails here, and the pool replaces it.
     """
+    connection.execute(
+        f"SET default_transaction_read_only = on; SET statement_timeout = {limits.timeout_ms}"
+    )
 
-    def __init__(self, backend: Any, reconnect: Callable[[], None], limits: Limits) -> None:
-        self.backend, self.reconnect, self.limits = backend, reconnect, limits
 
-    def statements(self) -> str:
-        return (
-            "SET default_transaction_read_only = on; "
-            f"SET statement_timeout = {self.limits.timeout_ms}"
-        )
+def postgres_usable(connection: Any) -> bool:
+    """Whether a psycopg connection given back to the pool may be lent again."""
+    from psycopg.pq import TransactionStatus
 
-    def __call__(self) -> None:
-        connection = self.backend.con
-        if connection.closed or connection.broken:
-            self.reconnect()
-        try:
-            self.backend.con.execute(self.statements())
-        except Exception as error:  # a server restarted since: the old connection is dead
-            if not _connection_lost(error):
-                raise
-            self.reconnect()
-            self.backend.con.execute(self.statements())
+    return (
+        not connection.closed
+        and not connection.broken
+        and connection.info.transaction_status == TransactionStatus.IDLE
+    )
 
 
 def check_select_only(query: str, dialect: str) -> None:
