@@ -261,7 +261,7 @@ def test_every_definition_field_survives_the_round_trip(monkeypatch: pytest.Monk
         raise Stop
 
     empty = reading.Table(pl.LazyFrame(), name="x.csv", format="csv")
-    monkeypatch.setattr(api, "_table", lambda *args, **kwargs: empty)
+    monkeypatch.setattr(api.reading, "from_data", lambda *args, **kwargs: empty)
     monkeypatch.setattr(api.counting, "count", capture)
     for definition in (everything, aggregated):
         code = codegen.python_code(definition, file_name="path/to/x.csv", orders_file="o.csv")
