@@ -4,6 +4,7 @@
     conversion roles CONTACTS
     conversion change CONTACTS --segment COL --period month [--current 2025-06 --previous 2025-05]
     conversion check CONTACTS --segment COL --period month [--min-contacts 100] [--drop-pp 3]
+    conversion change CONTACTS --segment COL --current 2025-06-03..2025-06-20 [--previous ...]
 
 Bad input prints one line on stderr and exits with status 2; ``check`` exits with status 1 when
 a segment's rate dropped. Reading the arguments needs only the standard library; the engine
@@ -290,19 +291,23 @@ def _change_parsers(commands: argparse._SubParsersAction) -> None:
         parser.add_argument(
             "--adjust", choices=("bh", "holm"), default="bh", help="p-value adjustment"
         )
+        parser.add_argument(
+            "--current",
+            metavar="PERIOD",
+            help="e.g. 2025-06, a run 2025-04..2025-06, or dates 2025-06-03..2025-06-20 (whole "
+            "days, both included; with --period week a date names its week) (default: the "
+            "latest mature period)",
+        )
+        parser.add_argument(
+            "--previous",
+            metavar="PERIOD",
+            help="default: as many periods (or days) just before --current",
+        )
         parser.set_defaults(bands="default", strong=None, moderate=None, sort=None)
         _evidence_arguments(parser)
         _counting_arguments(parser)
         _output_arguments(parser)
         _remote_arguments(parser)
-    change.add_argument(
-        "--current",
-        metavar="PERIOD",
-        help="e.g. 2025-06, or a run 2025-04..2025-06 (default: the latest mature period)",
-    )
-    change.add_argument(
-        "--previous", metavar="PERIOD", help="default: as many periods just before --current"
-    )
     check.add_argument(
         "--min-contacts",
         type=_non_negative_int,
