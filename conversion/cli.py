@@ -273,7 +273,8 @@ def _change_parsers(commands: argparse._SubParsersAction) -> None:
     check = commands.add_parser(
         "check",
         help="alert on segments whose rate dropped (exit status 1)",
-        description="Compare the latest mature period with the one before; exit 1 and list "
+        description="Compare the latest mature period with the one before (or the periods "
+        "or dates --current and --previous name); exit 1 and list "
         "the segments whose rate fell by at least --drop-pp points and significantly after "
         "adjustment, exit 0 when none did, exit 2 on bad input.",
     )

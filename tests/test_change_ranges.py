@@ -120,6 +120,20 @@ def test_a_range_without_contacts_and_unreadable_ranges_are_refused() -> None:
     )
 
 
+@pytest.mark.parametrize("kind", ["duckdb", "postgresql"])
+def test_ranges_count_the_same_on_a_database(kind: str, request: pytest.FixtureRequest) -> None:
+    from engines import load
+
+    extra = {"postgres": request.getfixturevalue("postgres")} if kind == "postgresql" else {}
+    remote = load(kind, edges_frame(), "edges", **extra)
+    want = ranges.counts_between(edges_frame(), DEFINITION, None, MAY, JUNE_PART)
+    got = ranges.counts_between(remote, DEFINITION, None, MAY, JUNE_PART)
+    for mine, theirs in zip(want, got, strict=True):
+        assert theirs.table.to_dicts() == mine.table.to_dicts()
+        assert theirs.excluded.to_dicts() == mine.excluded.to_dicts()
+        assert theirs.quality == mine.quality
+
+
 def reference(rows: list[tuple[str, date, str, bool]], days: tuple[date, date]) -> list[tuple]:
     """Plain Python: one contact per id, its earliest row's source (ties: the smallest), a
     customer if any row converted, kept when that earliest date falls in ``days``."""
