@@ -92,7 +92,7 @@ def test_a_range_whose_last_contacts_lack_their_window_is_refused() -> None:
     assert str(error.value) == (
         "The current dates 2025-06-03 to 2025-06-20 are not mature yet: contacts on 2025-06-20 "
         "have their full 30-day window only by 2025-07-20, after the as-of date 2025-07-19, so "
-        "the rate would read low. End the range by 2025-06-19, or give a later --as-of."
+        "the rate would read low. End the range by 2025-06-19, or use a later as-of date."
     )
     # Ending a day earlier is mature: 19 June + 30 days = 19 July.
     earlier = (date(2025, 6, 3), date(2025, 6, 19))
@@ -310,3 +310,21 @@ def test_top_folds_the_smaller_segments_as_other_in_both_periods(tmp_path: Path)
     dates = run("check", path, *FLAGS, "--current", june, "--previous", may, "--top", "1",
                 "--min-contacts", "0", "--format", "csv")  # fmt: skip
     assert sorted(row["source"] for row in csv.DictReader(io.StringIO(dates.stdout))) == ["Email"]
+
+
+def test_the_notebook_compares_date_ranges_and_keeps_the_top_k(leads: Path) -> None:
+    import conversion
+
+    result = conversion.by_segment(
+        leads, "source", id="id", contact_date="created", converted="converted"
+    )
+    table = result.change(current="2025-06-03..2025-06-20", previous="2025-05-01..2025-05-31")
+    counts = table.sort("source").select(
+        "source", "previous_contacts", "previous_customers", "current_contacts", "current_customers"
+    )
+    assert counts.rows() == [("Ads", 40, 4, 30, 3), ("Email", 100, 30, 100, 10)]
+    top = conversion.by_segment(
+        leads, "source", id="id", contact_date="created", converted="converted", top=1
+    ).change(current="2025-06-03..2025-06-20", previous="2025-05-01..2025-05-31")
+    # Email has 100 + 100 contacts, Ads 40 + 30: Ads is Other in both ranges.
+    assert sorted(top["source"].to_list()) == ["Email", "Other"]

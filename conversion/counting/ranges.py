@@ -183,7 +183,7 @@ date 2025-06-29, ...
             f"{named} are not mature yet: contacts on {days[1]} have their full {window}-day "
             f"window only by {days[1] + timedelta(days=window)}, after the as-of date {as_of}, "
             "so the rate would read low. End the range by "
-            f"{as_of - timedelta(days=window)}, or give a later --as-of."
+            f"{as_of - timedelta(days=window)}, or use a later as-of date."
         )
     if counts.contacts == 0:
         raise InputError(f"{named} have no contacts to count: pick dates the data cover.")
