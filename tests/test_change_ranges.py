@@ -13,7 +13,7 @@ import io
 import json
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import conversion
 from conversion.analysis import change
 from conversion.counting import ranges
 from conversion.counting.count import count
@@ -313,8 +314,6 @@ def test_top_folds_the_smaller_segments_as_other_in_both_periods(tmp_path: Path)
 
 
 def test_the_notebook_compares_date_ranges_and_keeps_the_top_k(leads: Path) -> None:
-    import conversion
-
     result = conversion.by_segment(
         leads, "source", id="id", contact_date="created", converted="converted"
     )
@@ -328,3 +327,21 @@ def test_the_notebook_compares_date_ranges_and_keeps_the_top_k(leads: Path) -> N
     ).change(current="2025-06-03..2025-06-20", previous="2025-05-01..2025-05-31")
     # Email has 100 + 100 contacts, Ads 40 + 30: Ads is Other in both ranges.
     assert sorted(top["source"].to_list()) == ["Email", "Other"]
+
+
+def test_a_contact_late_on_the_last_day_belongs_to_the_range() -> None:
+    frame = pl.DataFrame(
+        {
+            "id": ["t1", "t2", "t3", "t4"],
+            "created": [
+                datetime(2025, 5, 1, 0, 0),  # the first moment of the range: in
+                datetime(2025, 5, 31, 23, 59),  # the last minute of its last day: in
+                datetime(2025, 6, 1, 0, 0),  # the next day: out
+                datetime(2025, 4, 30, 23, 59),  # the day before: out
+            ],
+            "source": ["Ads", "Ads", "Ads", "Ads"],
+            "won": ["Y", "N", "Y", "Y"],
+        }
+    )
+    d = Definition(segments=("source",), id="id", contact_date="created", converted="won")
+    assert count(frame, d, contact_days=MAY).table.rows() == [("Ads", 2, 1)]
