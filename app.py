@@ -24,6 +24,7 @@ page = st.navigation(
         st.Page("pages/trends.py", title="Trends", url_path="trends", icon=":material/show_chart:"),
         st.Page("pages/compare.py", title="Compare", url_path="compare",
                 icon=":material/compare_arrows:"),
+        st.Page("pages/funnel.py", title="Funnel", url_path="funnel", icon=":material/filter_alt:"),
         st.Page("pages/guide.py", title="Guide", url_path="guide", icon=":material/menu_book:"),
     ]
 )  # fmt: skip

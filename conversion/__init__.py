@@ -27,17 +27,25 @@ from conversion.definition import Bands, Definition, OrdersJoin
 from conversion.errors import InputError
 
 if TYPE_CHECKING:
-    from conversion.api import SegmentRates, by_segment
+    from conversion.api import SegmentRates, by_segment, funnel
 
 __version__ = "0.1.0"
 
-__all__ = ["Bands", "Definition", "InputError", "OrdersJoin", "SegmentRates", "by_segment"]
+__all__ = [
+    "Bands",
+    "Definition",
+    "InputError",
+    "OrdersJoin",
+    "SegmentRates",
+    "by_segment",
+    "funnel",
+]
 
 
 def __getattr__(name: str) -> object:
     # The API pulls in Altair (most of a second); the command line and the engine's modules,
     # which import this package too, should not pay for it before they use it.
-    if name in ("by_segment", "SegmentRates"):
+    if name in ("by_segment", "SegmentRates", "funnel"):
         from conversion import api
 
         return getattr(api, name)

@@ -21,21 +21,23 @@ Examples
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal, TypeAlias
 
-import narwhals as nw
 import polars as pl
 
 from conversion import counting, reading, sources
 from conversion.analysis import change, stats
+from conversion.analysis import funnel as funnel_stats
 from conversion.counting import periods, ranges
+from conversion.counting.funnel import count_funnel
+from conversion.counting.stages import Funnel
 from conversion.definition import DATE_BUCKETS, Bands, Definition, OrdersJoin, parse_customer_values
 from conversion.errors import InputError
 from conversion.presentation import charts, decisions, notebook, report
+from conversion.presentation.funnel import FunnelResult
 
 if TYPE_CHECKING:
     import altair as alt
@@ -207,18 +209,20 @@ def by_segment(
     )
     contacts_source: sources.Source
     orders_source: sources.Source | None
-    remote = _remote(data, "the contacts table")
+    remote = sources.native_remote(data, "the contacts table")
     if remote is not None:
         # A table on an engine: counted where it lives; only the summary comes back.
         contacts_source = remote
-        orders_source = _remote(orders, "the orders table") if orders is not None else None
+        orders_source = (
+            sources.native_remote(orders, "the orders table") if orders is not None else None
+        )
         if orders is not None and orders_source is None:
             raise InputError("With a database or Spark table, the orders must be one too.")
     else:
-        table = _table(data, "the contacts table", sheet=sheet, delimiter=delimiter)
+        table = reading.from_data(data, "the contacts table", sheet=sheet, delimiter=delimiter)
         contacts_source = sources.of(table)
         orders_source = (
-            sources.of(_table(orders, "the orders table", sheet=orders_sheet))
+            sources.of(reading.from_data(orders, "the orders table", sheet=orders_sheet))
             if orders is not None
             else None
         )
@@ -233,6 +237,65 @@ def by_segment(
         counts=counts.table,
         _source=contacts_source,
         _orders_source=orders_source,
+    )
+
+
+def funnel(
+    data: TableLike,
+    segment: str | Sequence[str],
+    *,
+    stages: Sequence[str] = (),
+    stage_column: str | None = None,
+    stage_order: str | Sequence[str] = (),
+    stage_map: Mapping[str, str] | None = None,
+    id: str | None = None,
+    step_window_days: int | Sequence[int] | None = None,
+    as_of: date | str | None = None,
+    date_format: str | None = None,
+    bands: BandsLike = "default",
+    adjust: stats.AdjustMethod = "bh",
+) -> FunnelResult:
+    """The lifecycle funnel per segment: where each segment's contacts drop out, stage by stage.
+
+    The arguments are ``conversion funnel``'s: stage-date columns in order (``stages``), or one
+    ``stage_column`` with its ``stage_order`` (a list or one comma-separated string), values
+    outside it mapped with ``stage_map`` (``{"subscriber": "lead", "other": ""}``: "" leaves
+    those contacts out). A contact has reached stage k when it has a date for stage k or any
+    later stage; ``step_window_days`` (one for every step, or one per step) leaves contacts
+    that have not had a step's full window by ``as_of`` out of that step. ``data`` is what
+    ``by_segment`` accepts; a table on an engine is counted there.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> leads = pl.DataFrame({"src": ["Ads", "Ads", "Web"], "stage": ["lead", "mql", "mql"]})
+    >>> result = funnel(leads, "src", stage_column="stage", stage_order="lead,mql")
+    >>> result.table.filter(pl.col("stage") == "mql").select("src", "reached", "step_rate").rows()
+    [('Ads', 1, 0.5), ('Web', 1, 1.0), ('(all)', 2, 0.6666666666666666)]
+    """
+    order = stage_order.split(",") if isinstance(stage_order, str) else stage_order
+    windows = (step_window_days,) if isinstance(step_window_days, int) else step_window_days
+    definition = Funnel(
+        segments=_segments(segment),
+        stages=tuple(stages),
+        stage_column=stage_column,
+        stage_order=tuple(v.strip() for v in order if v.strip()),
+        stage_map=tuple((stage_map or {}).items()),
+        id=id,
+        step_windows=tuple(_whole(w, "step_window_days") or 0 for w in windows or ()),
+        as_of=_date(as_of),
+        date_format=date_format,
+    )
+    remote = sources.native_remote(data, "the contacts table")
+    contacts = remote if remote is not None else reading.from_data(data, "the contacts table")
+    counts = count_funnel(contacts, definition)
+    table = funnel_stats.describe_funnel(counts, adjust=adjust)
+    return FunnelResult(
+        table=table,
+        drops=funnel_stats.biggest_drops(table, list(definition.segments)),
+        days=funnel_stats.days_between(counts),
+        counts=counts,
+        bands=_bands(bands),
     )
 
 
@@ -504,52 +567,3 @@ def _bands(bands: BandsLike) -> Bands:
         "bands must be a preset name ('default' or 'ecommerce'), thresholds in percent as "
         f"(strong, moderate), e.g. (25, 12), or a Bands value; got {bands!r}."
     )
-
-
-def _table(
-    data: TableLike, name: str, *, sheet: str | None = None, delimiter: str | None = None
-) -> reading.Table:
-    """Any accepted input as a loaded table; files through ``reading.load``, frames as they are."""
-    if isinstance(data, str | os.PathLike):
-        return reading.load(data, sheet=sheet, delimiter=delimiter)
-    if sheet is not None or delimiter is not None:
-        raise InputError("sheet= and delimiter= apply to files only; a data frame has neither.")
-    if isinstance(data, pl.LazyFrame):
-        frame = data
-    elif isinstance(data, pl.DataFrame):
-        frame = data.lazy()
-    elif _is_instance(data, "pandas", "DataFrame"):
-        frame = pl.from_pandas(data).lazy()
-    elif _is_instance(data, "pyarrow", "Table") or _is_instance(data, "pyarrow", "RecordBatch"):
-        frame = pl.DataFrame(pl.from_arrow(data)).lazy()
-    else:
-        raise InputError(
-            f"{name} must be a file path, a polars DataFrame or LazyFrame, a pandas DataFrame "
-            f"or a pyarrow Table; got {type(data).__name__}."
-        )
-    if not frame.collect_schema().names():
-        raise InputError(f"{name} has no columns.")
-    return reading.Table(frame, name=name, format="data frame")
-
-
-_NATIVE_LAZY = (
-    ("duckdb", "DuckDBPyRelation", "duckdb"),
-    ("pyspark.sql", "DataFrame", "spark"),
-    ("ibis.expr.types", "Table", "postgresql"),
-)
-
-
-def _remote(data: object, name: str) -> sources.Remote | None:
-    """A table that lives on an engine (DuckDB relation, Spark DataFrame, ibis table), or None."""
-    if isinstance(data, sources.Remote):
-        return data
-    for module, cls, engine_name in _NATIVE_LAZY:
-        if _is_instance(data, module, cls):
-            return sources.Remote(nw.from_native(data), engine_name, name)
-    return None
-
-
-def _is_instance(value: object, module: str, name: str) -> bool:
-    """isinstance against a class of an optional library, without importing that library."""
-    loaded = sys.modules.get(module)
-    return loaded is not None and isinstance(value, getattr(loaded, name))

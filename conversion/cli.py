@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     _rates_parser(commands)
     _roles_parser(commands)
     _change_parsers(commands)
+    _funnel_parser(commands)
     return parser
 
 
@@ -333,6 +334,69 @@ def _roles_parser(commands: argparse._SubParsersAction) -> None:
     )
     roles.add_argument("contacts", metavar="CONTACTS")
     _reading_arguments(roles)
+
+
+def _funnel_parser(commands: argparse._SubParsersAction) -> None:
+    """``conversion funnel``: where each segment's contacts drop out, stage by stage."""
+    funnel = commands.add_parser(
+        "funnel",
+        help="lifecycle funnel per segment",
+        description="Contacts reaching each stage per segment: step and cumulative rates with "
+        "Wilson intervals, the biggest drop, and each segment against the rest. Stages not "
+        "given are detected from CRM headers (Became a ... Date) or a lifecycle-stage column.",
+    )
+    funnel.add_argument(
+        "contacts", metavar="CONTACTS", nargs="?", help="contacts file (or none, with --source)"
+    )
+    funnel.add_argument("--segment", action="append", required=True, metavar="COL")
+    funnel.add_argument(
+        "--stage",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="stage-date column, in funnel order; repeat for each stage",
+    )
+    funnel.add_argument("--stage-column", metavar="COL", help="one column holding the stage")
+    funnel.add_argument(
+        "--stage-order", metavar="V1,V2,...", help="the stage column's values, first stage first"
+    )
+    funnel.add_argument(
+        "--stage-map",
+        action="append",
+        default=[],
+        metavar="VALUE=STAGE",
+        help="count another value as a stage of the order (VALUE= leaves those contacts out)",
+    )
+    funnel.add_argument("--id", metavar="COL", help="contact id: count unique contacts")
+    funnel.add_argument("--no-id", action="store_true", help="count rows, detect no id")
+    funnel.add_argument("--orders", metavar="FILE", help="orders / won deals: the last stage")
+    funnel.add_argument("--key", metavar="COL", help="contacts column joining the orders")
+    funnel.add_argument("--orders-key", metavar="COL", help="orders column it matches")
+    funnel.add_argument("--orders-date", metavar="COL", help="the orders' date column")
+    funnel.add_argument(
+        "--orders-stage", metavar="NAME", default="ordered", help="the orders stage's name"
+    )
+    funnel.add_argument(
+        "--step-window-days",
+        action="append",
+        default=[],
+        type=_non_negative_int,
+        metavar="N",
+        help="count a step only within N days of the previous stage; once for every step, "
+        "or once per step in order",
+    )
+    funnel.add_argument(
+        "--as-of",
+        type=_iso_date,
+        metavar="DATE",
+        help="as-of date for maturity (default: latest stage date in the data)",
+    )
+    funnel.add_argument("--date-format", metavar="FMT", help="strptime format of the stage dates")
+    funnel.add_argument("--adjust", choices=("bh", "holm"), default="bh")
+    _reading_arguments(funnel)
+    funnel.add_argument("--format", choices=("table", "csv", "json"), default=None)
+    funnel.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
+    _remote_arguments(funnel)
 
 
 def _reading_arguments(group: argparse._ActionsContainer) -> None:

@@ -16,10 +16,15 @@ import polars as pl
 
 from conversion import counting, reading, sources
 from conversion.analysis import change, stats
+from conversion.analysis import funnel as funnel_stats
 from conversion.counting import ranges
+from conversion.counting.funnel import FunnelCounts, count_funnel
 from conversion.counting.periods import Span, pick_spans
+from conversion.counting.stages import Funnel, detect_stages, parse_stage_map
+from conversion.definition import OrdersJoin
 from conversion.errors import InputError
 from conversion.presentation import change_report
+from conversion.presentation import funnel as funnel_output
 from conversion.presentation.output import write_atomically
 from conversion.presentation.report import export_table
 from conversion.presentation.terminal import to_json, to_text_table
@@ -43,6 +48,8 @@ def run(args: argparse.Namespace, definition: Definition | None) -> str:
         if args.command == "change":
             assert definition is not None
             return run_change(args, definition)
+        if args.command == "funnel":
+            return run_funnel(args)
         assert definition is not None
         counts, table, overall = run_rates(args, definition)
     except pl.exceptions.PolarsError as error:
@@ -252,6 +259,84 @@ def run_roles(args: argparse.Namespace) -> str:
             lines.append(f"  {label:<27} {value if value is not None else '—'}")
     lines += [f"  note: {note}" for note in table.notes]
     return "\n".join(lines) + "\n"
+
+
+def run_funnel(args: argparse.Namespace) -> str:
+    """``conversion funnel``: count the funnel per segment, describe it, write it as asked."""
+    if args.source is not None or args.engine is not None:
+        contacts, orders, rows = _remote_sources(args)
+    else:
+        contacts, orders, rows = _file_sources(args)
+    funnel, detected = _funnel_from_args(args, rows(), contacts.name)
+    counts = count_funnel(contacts, funnel, orders)
+    for note in detected:  # after the count: bad input stays one line on stderr
+        print(f"conversion: note: {note}", file=sys.stderr)
+    described = funnel_stats.describe_funnel(counts, adjust=args.adjust)
+    drops = funnel_stats.biggest_drops(described, list(counts.funnel.segments))
+    days = funnel_stats.days_between(counts)
+    kind = _output_format(args)
+    if kind == "csv":
+        text = funnel_output.funnel_csv(described, counts.funnel.segments)
+    elif kind == "json":
+        text = funnel_output.funnel_json(counts, described, drops, days)
+    else:
+        return funnel_output.funnel_text(counts, described, drops, days)
+    _notes(counts)
+    return text
+
+
+def _notes(counts: FunnelCounts) -> None:
+    for warning in counts.warnings:
+        print(f"conversion: note: {warning}", file=sys.stderr)
+
+
+def _funnel_from_args(
+    args: argparse.Namespace, rows: pl.LazyFrame, name: str
+) -> tuple[Funnel, list[str]]:
+    """The ``Funnel`` the flags describe; stages and id not given are detected, each noted."""
+    notes = []
+    stages, column = tuple(args.stage), args.stage_column
+    order = tuple(v.strip() for v in (args.stage_order or "").split(",") if v.strip())
+    if not stages and not column:
+        found = detect_stages(rows)
+        if not found.found:
+            raise InputError(
+                f"No stage columns found in {name}: give the stage-date columns in order "
+                "(--stage COL, repeated) or a stage column and its order (--stage-column COL "
+                "--stage-order V1,V2,...)."
+            )
+        stages, column, order = found.stages, found.stage_column, found.stage_order
+        what = ", ".join(stages) if stages else f"{column} ({', '.join(order)})"
+        notes.append(f"stages = {what} (detected; --stage COL to choose)")
+    identifier = args.id
+    if identifier is None and not args.no_id:
+        detected = detect_roles(rows).id
+        if detected is not None and detected not in (*args.segment, *stages, column):
+            identifier = detected
+            notes.append(
+                f'id = column "{detected}" (detected; --id COL to choose another, --no-id to '
+                "count rows)"
+            )
+    funnel = Funnel(
+        segments=tuple(args.segment),
+        stages=stages,
+        stage_column=column,
+        stage_order=order,
+        stage_map=parse_stage_map(args.stage_map),
+        id=identifier,
+        step_windows=tuple(args.step_window_days),
+        as_of=args.as_of,
+        date_format=args.date_format,
+        orders=_orders_join(args),
+        orders_stage=args.orders_stage,
+    )
+    return funnel, notes
+
+
+def _orders_join(args: argparse.Namespace) -> OrdersJoin | None:
+    if bool(args.orders) != bool(args.key):
+        raise InputError("--orders and --key go together: the file and the column joining it.")
+    return OrdersJoin(args.key, args.orders_key, args.orders_date) if args.key else None
 
 
 def _output_format(args: argparse.Namespace) -> str:

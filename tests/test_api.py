@@ -520,8 +520,10 @@ def test_markdown_display_escapes_every_user_string() -> None:
 def test_public_api() -> None:
     assert set(conversion.__all__) == {
         "by_segment", "SegmentRates", "Definition", "Bands", "OrdersJoin", "InputError",
+        "funnel",
     }  # fmt: skip
     assert conversion.by_segment is api.by_segment
+    assert conversion.funnel is api.funnel
     assert conversion.SegmentRates is api.SegmentRates
     assert conversion.OrdersJoin is OrdersJoin
     namespace: dict[str, object] = {}

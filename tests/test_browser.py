@@ -331,7 +331,7 @@ def test_a_deep_link_as_a_fresh_servers_first_request_goes_through_the_app(brows
             _assert_no_exception(tab)
             links = tab.locator('[data-testid="stSidebarNavLink"]')
             # Each link's text is its icon's ligature name followed by the page title.
-            titles = ["Segments", "Data", "Trends", "Compare", "Guide"]
+            titles = ["Segments", "Data", "Trends", "Compare", "Funnel", "Guide"]
             expect(links).to_have_text([re.compile(f"{title}$") for title in titles])
             expect(tab.locator('[data-testid="stSidebar"]')).to_contain_text("Web sessions")
         finally:
@@ -422,6 +422,7 @@ PAGE_ADDRESSES = {
     "/data": "Data",
     "/trends": "Trends by cohort",
     "/compare?sample=web": "Compare two segments",
+    "/funnel": "Funnel by segment",
     "/guide": "Guide",
 }
 

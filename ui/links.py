@@ -141,6 +141,8 @@ def view_query(bands: Bands) -> dict[str, str | list[str]]:
 def sync_url(bands: Bands) -> None:
     """Write the current view into the address bar, so copying it shares this view."""
     wanted = view_query(bands)
+    # A page's own settings (the Funnel page's), set by that page on this run only.
+    wanted.update(st.session_state.pop("page_query", {}))
     packed = st.session_state.get("snapshot")
     data = state.dataset()
     if packed and data.kind == "snapshot":

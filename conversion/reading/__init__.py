@@ -7,6 +7,7 @@ encoding), skips report titles and footers, makes repeated header names distinct
 
 from conversion.reading.excel import sheet_names
 from conversion.reading.files import PREVIEW_ROWS, detect_format, load
+from conversion.reading.frames import from_data
 from conversion.reading.messages import input_error
 from conversion.reading.names import check_unambiguous
 from conversion.reading.table import Table
@@ -17,6 +18,7 @@ __all__ = [
     "Table",
     "check_unambiguous",
     "detect_format",
+    "from_data",
     "input_error",
     "load",
     "save_upload",

@@ -29,7 +29,7 @@ from conversion.sources.connect import (
     spark_session,
     what,
 )
-from conversion.sources.databases import DETECTION_ROWS, Remote
+from conversion.sources.databases import DETECTION_ROWS, Remote, native_remote
 from conversion.sources.files import FileSource
 
 
@@ -72,6 +72,7 @@ __all__ = [
     "connect",
     "describe_address",
     "engine_of",
+    "native_remote",
     "of",
     "open_remote",
     "resolve_address",

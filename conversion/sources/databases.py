@@ -16,6 +16,7 @@ import narwhals as nw
 import polars as pl
 
 from conversion.errors import InputError
+from conversion.reading.frames import is_instance
 from conversion.sources import rows
 from conversion.sources.base import Check, Rows, Supports
 from conversion.sources.guards import Limits, database_errors, too_many_rows
@@ -100,3 +101,23 @@ class Remote:
         """A database fault while counting (a refused write, a timeout, a lost connection, a
         dropped table) becomes a plain message naming this table's connection."""
         return database_errors(self.name, self.limits)
+
+
+_NATIVE_LAZY = (
+    ("duckdb", "DuckDBPyRelation", "duckdb"),
+    ("pyspark.sql", "DataFrame", "spark"),
+    ("ibis.expr.types", "Table", "postgresql"),
+)
+
+
+def native_remote(data: object, name: str) -> Remote | None:
+    """A table that lives on an engine (DuckDB relation, Spark DataFrame, ibis table), or None.
+
+    Nothing is imported to find out: a library that is not loaded cannot have made ``data``.
+    """
+    if isinstance(data, Remote):
+        return data
+    for module, cls, engine_name in _NATIVE_LAZY:
+        if is_instance(data, module, cls):
+            return Remote(nw.from_native(data), engine_name, name)
+    return None
