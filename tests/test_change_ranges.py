@@ -115,6 +115,9 @@ def test_a_range_without_contacts_and_unreadable_ranges_are_refused() -> None:
     ):
         with pytest.raises(InputError, match=message):
             ranges.pick_days(current, previous)
+    undated = DEFINITION.with_changes(contact_date=None, window_days=None)
+    with pytest.raises(InputError, match="Comparing dates needs one row per contact"):
+        ranges.counts_between(edges_frame(), undated, None, MAY, JUNE_PART)
     assert ranges.pick_days("2025-06-01..2025-06-30") == (
         (date(2025, 5, 2), date(2025, 5, 31)),
         (date(2025, 6, 1), date(2025, 6, 30)),

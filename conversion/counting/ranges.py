@@ -147,8 +147,11 @@ def counts_between(
     InputError
         Without a contact date, or when a range is not mature or has no contacts to count.
     """
-    if definition.contact_date is None:
-        raise InputError("Comparing dates needs the contact date: say which column holds it.")
+    if definition.contact_date is None or definition.pre_aggregated:
+        raise InputError(
+            "Comparing dates needs one row per contact and the contact date: say which column "
+            "holds it."
+        )
     both = []
     for days, which in ((previous, "previous"), (current, "current")):
         counts = count(contacts, definition, orders, contact_days=days)
