@@ -348,3 +348,19 @@ def test_a_contact_late_on_the_last_day_belongs_to_the_range() -> None:
     )
     d = Definition(segments=("source",), id="id", contact_date="created", converted="won")
     assert count(frame, d, contact_days=MAY).table.rows() == [("Ads", 2, 1)]
+
+
+def test_dates_spanning_whole_quarters_give_the_quarters_csv() -> None:
+    # Two independent paths: cohorts per quarter, and contacts filtered by date. On the B2B
+    # sample (ids, a 90-day window, an orders table) they must write the same CSV.
+    flags = ("sample_data/b2b_leads.csv", "--segment", "lead_source", "--id", "lead_id",
+             "--contact-date", "created", "--window-days", "90", "--orders",
+             "sample_data/b2b_won_deals.csv", "--key", "lead_id", "--orders-date", "won_date",
+             "--format", "csv")  # fmt: skip
+    quarters = run("change", *flags, "--period", "quarter", "--current", "2024-Q3",
+                   "--previous", "2024-Q2")  # fmt: skip
+    dates = run("change", *flags, "--current", "2024-07-01..2024-09-30", "--previous",
+                "2024-04-01..2024-06-30")  # fmt: skip
+    assert quarters.returncode == 0 and dates.returncode == 0, dates.stderr
+    assert dates.stdout == quarters.stdout
+    assert len(quarters.stdout.splitlines()) > 2
