@@ -31,7 +31,7 @@ import polars as pl
 from conversion import counting, reading, sources
 from conversion.analysis import change, stats
 from conversion.analysis import funnel as funnel_stats
-from conversion.counting import periods
+from conversion.counting import periods, ranges
 from conversion.counting.funnel import count_funnel
 from conversion.counting.stages import Funnel
 from conversion.definition import DATE_BUCKETS, Bands, Definition, OrdersJoin, parse_customer_values
@@ -449,18 +449,26 @@ class SegmentRates:
     ) -> pl.DataFrame:
         """Each segment's rate in two mature periods and the change: ``conversion change``.
 
-        ``current`` and ``previous`` name periods (``"2025-06"``) or runs (``"2025-04..2025-06"``);
-        by default the latest full mature period and the one before. Returns
-        ``analysis.change.period_change``'s table (fractions), largest driver first.
+        ``current`` and ``previous`` name periods (``"2025-06"``), runs (``"2025-04..2025-06"``)
+        or ranges of dates (``"2025-06-03..2025-06-20"``, whole days, both included); by default
+        the latest full mature period and the one before. The top K, if set, keeps the same
+        segments in both. Returns ``analysis.change.period_change``'s table (fractions),
+        largest driver first.
         """
         if period not in PERIODS:
             raise InputError(f"Unknown period {period!r}; choose one of {', '.join(PERIODS)}.")
-        table, counts = counting.cohorts(
-            self._source, self.definition, self._orders_source, period=period
-        )
+        d = self.definition
+        segments = [s for s in self.segments if s != d.contact_date]
+        if ranges.is_day_range(current, period) or ranges.is_day_range(previous, period):
+            dated = d.with_changes(segments=tuple(segments), top_k=None)
+            both = ranges.counts_between(
+                self._source, dated, self._orders_source, *ranges.pick_days(current, previous)
+            )
+            tables = (both[0].table, both[1].table)
+            return change.period_change(*tables, segments, self.adjust, d.top_k)
+        table, counts = counting.cohorts(self._source, d, self._orders_source, period=period)
         spans = periods.pick_spans(table, period, current, previous, as_of=counts.quality.as_of)
-        segments = [s for s in self.segments if s != self.definition.contact_date]
-        return change.between_spans(table, segments, *spans, adjust=self.adjust)
+        return change.between_spans(table, segments, *spans, self.adjust, d.top_k)
 
     def decision_aids(self, *, margin: float = 0.05) -> tuple[pl.DataFrame, str]:
         """The table with how sure (``p_strong``, ``p_poor``) and how many more leads.

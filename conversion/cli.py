@@ -4,6 +4,7 @@
     conversion roles CONTACTS
     conversion change CONTACTS --segment COL --period month [--current 2025-06 --previous 2025-05]
     conversion check CONTACTS --segment COL --period month [--min-contacts 100] [--drop-pp 3]
+    conversion change CONTACTS --segment COL --current 2025-06-03..2025-06-20 [--previous ...]
     conversion funnel CONTACTS --segment COL (--stage COL ... | --stage-column COL --stage-order ..)
     conversion notebook NOTEBOOK.json --data CONTACTS [--orders ORDERS] --output report.html
 
@@ -277,7 +278,8 @@ def _change_parsers(commands: argparse._SubParsersAction) -> None:
     check = commands.add_parser(
         "check",
         help="alert on segments whose rate dropped (exit status 1)",
-        description="Compare the latest mature period with the one before; exit 1 and list "
+        description="Compare the latest mature period with the one before (or the periods "
+        "or dates --current and --previous name); exit 1 and list "
         "the segments whose rate fell by at least --drop-pp points and significantly after "
         "adjustment, exit 0 when none did, exit 2 on bad input.",
     )
@@ -295,19 +297,23 @@ def _change_parsers(commands: argparse._SubParsersAction) -> None:
         parser.add_argument(
             "--adjust", choices=("bh", "holm"), default="bh", help="p-value adjustment"
         )
+        parser.add_argument(
+            "--current",
+            metavar="PERIOD",
+            help="e.g. 2025-06, a run 2025-04..2025-06, or dates 2025-06-03..2025-06-20 (whole "
+            "days, both included; with --period week a date names its week) (default: the "
+            "latest mature period)",
+        )
+        parser.add_argument(
+            "--previous",
+            metavar="PERIOD",
+            help="default: as many periods (or days) just before --current",
+        )
         parser.set_defaults(bands="default", strong=None, moderate=None, sort=None)
         _evidence_arguments(parser)
         _counting_arguments(parser)
         _output_arguments(parser)
         _remote_arguments(parser)
-    change.add_argument(
-        "--current",
-        metavar="PERIOD",
-        help="e.g. 2025-06, or a run 2025-04..2025-06 (default: the latest mature period)",
-    )
-    change.add_argument(
-        "--previous", metavar="PERIOD", help="default: as many periods just before --current"
-    )
     check.add_argument(
         "--min-contacts",
         type=_non_negative_int,

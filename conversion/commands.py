@@ -17,6 +17,7 @@ import polars as pl
 from conversion import counting, reading, sources
 from conversion.analysis import change, stats
 from conversion.analysis import funnel as funnel_stats
+from conversion.counting import ranges
 from conversion.counting.funnel import FunnelCounts, count_funnel
 from conversion.counting.periods import Span, pick_spans
 from conversion.counting.stages import Funnel, detect_stages, parse_stage_map
@@ -189,8 +190,11 @@ def _remote_sources(
 
 def _period_change(
     args: argparse.Namespace, definition: Definition
-) -> tuple[pl.DataFrame, tuple[Span, Span]]:
-    """``change.period_change`` of the two periods the arguments name (mature contacts only)."""
+) -> tuple[pl.DataFrame, tuple[Span, Span], str]:
+    """``change.period_change`` of the two periods or date ranges the arguments name.
+
+    Mature contacts only; returns the table, the two periods (or ranges) and what they are.
+    """
     if args.source is not None or args.engine is not None:
         contacts, orders, rows = _remote_sources(args)
     else:
@@ -201,30 +205,41 @@ def _period_change(
             f"conversion {args.command} compares periods of contact dates: it needs one row per "
             "contact and the contact-date column (--contact-date COL)."
         )
+    segments = [s for s in definition.segments if s != definition.contact_date]
+    current, previous = getattr(args, "current", None), getattr(args, "previous", None)
+    if ranges.is_day_range(current, args.period) or ranges.is_day_range(previous, args.period):
+        days = ranges.pick_days(current, previous)
+        dated = definition.with_changes(
+            segments=tuple(segments),
+            top_k=None,
+            date_buckets=tuple(
+                b for b in definition.date_buckets if b[0] != definition.contact_date
+            ),
+        )
+        counted = ranges.counts_between(contacts, dated, orders, *days)
+        for warning in dict.fromkeys(counted[0].warnings + counted[1].warnings):
+            print(f"conversion: note: {warning}", file=sys.stderr)
+        tables = (counted[0].table, counted[1].table)
+        table = change.period_change(*tables, segments, args.adjust, definition.top_k)
+        return table, days, ranges.DAYS
     table, counts = counting.cohorts(contacts, definition, orders, period=args.period)
     for warning in counts.warnings:
         print(f"conversion: note: {warning}", file=sys.stderr)
-    periods = pick_spans(
-        table,
-        args.period,
-        getattr(args, "current", None),
-        getattr(args, "previous", None),
-        as_of=counts.quality.as_of,
-    )
-    segments = [s for s in definition.segments if s != definition.contact_date]
-    return change.between_spans(table, segments, *periods, adjust=args.adjust), periods
+    periods = pick_spans(table, args.period, current, previous, as_of=counts.quality.as_of)
+    changed = change.between_spans(table, segments, *periods, args.adjust, definition.top_k)
+    return changed, periods, args.period
 
 
 def run_change(args: argparse.Namespace, definition: Definition) -> str:
     """``conversion change``: the change table as CSV, JSON or aligned text."""
-    table, periods = _period_change(args, definition)
+    table, periods, period = _period_change(args, definition)
     segments = [c for c in table.columns if c not in change.CHANGE_COLUMNS]
     kind = _output_format(args)
     if kind == "csv":
         return change_report.export_change(table, segments).write_csv()
     if kind == "json":
-        return change_report.to_json(table, segments, periods, args.period)
-    return change_report.to_text(table, segments, periods, args.period)
+        return change_report.to_json(table, segments, periods, period)
+    return change_report.to_text(table, segments, periods, period)
 
 
 def run_check(args: argparse.Namespace, definition: Definition) -> tuple[str, bool]:
@@ -232,7 +247,7 @@ def run_check(args: argparse.Namespace, definition: Definition) -> tuple[str, bo
     if not 0 < args.alpha < 1 or args.drop_pp < 0:
         raise InputError("--alpha must lie between 0 and 1 and --drop-pp be 0 or more.")
     try:
-        table, periods = _period_change(args, definition)
+        table, periods, period = _period_change(args, definition)
     except pl.exceptions.PolarsError as error:
         raise InputError(f"could not read the data: {str(error).strip()[:200]}") from None
     segments = [c for c in table.columns if c not in change.CHANGE_COLUMNS]
@@ -242,15 +257,15 @@ def run_check(args: argparse.Namespace, definition: Definition) -> tuple[str, bo
     kind = _output_format(args)
     if kind == "json":
         rule = {"min_contacts": args.min_contacts, "drop_pp": args.drop_pp, "alpha": args.alpha}
-        text = change_report.to_json(dropped, segments, periods, args.period, {"rule": rule})
+        text = change_report.to_json(dropped, segments, periods, period, {"rule": rule})
     elif kind == "csv":
         text = change_report.export_change(dropped, segments).write_csv()
     else:
         text = change_report.check_summary(
-            dropped, table.height, periods, args.period, args.drop_pp / 100, args.alpha
+            dropped, table.height, periods, period, args.drop_pp / 100, args.alpha
         )
         if not dropped.is_empty():
-            text += change_report.to_text(dropped, segments, periods, args.period)
+            text += change_report.to_text(dropped, segments, periods, period)
     return text, not dropped.is_empty()
 
 

@@ -73,6 +73,7 @@ st.markdown(
   window is not over stay out of both), the change in points with Newcombe's 95 % interval and a
   p-value adjusted across segments (Benjamini–Hochberg); *rank* orders the segments by how much
   they moved the overall rate (mix plus rate effect, which add up to the overall change).
+  *Custom dates* compares any two ranges of contact dates instead (whole days, both included).
 - **P(strong) / P(poor)**: the chance the segment's true rate is at least the strong threshold,
   or below the moderate one, from a beta posterior: Beta(customers + α, non-customers + β) with
   the empirical-Bayes prior fitted to all segments, or the flat prior Beta(1, 1) when there are

@@ -9,16 +9,22 @@ settings live in session state and travel in the share link (``query``/``apply_q
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import streamlit as st
 
 from conversion.analysis import change, sample_size
-from conversion.counting.periods import mature_periods
+from conversion.counting.periods import mature_periods, period_end
+from conversion.counting.ranges import DAYS
 from conversion.presentation import change_report, charts, decisions, export, formats
-from conversion.sharing.decision_links import DecisionLink, decision_from_query, decision_query
+from conversion.sharing.decision_links import (
+    CALCULATOR,
+    DecisionLink,
+    decision_from_query,
+    decision_query,
+)
 from ui import results, theme
 from ui.text import plain
 
@@ -213,14 +219,43 @@ def _weeks(more: float, contacts: int, span: float | None) -> float | None:
     return more / (contacts / span)
 
 
+CALCULATOR_DEFAULTS = {"calc_alpha": 0.05, "calc_power": 80.0}
+"""The calculator's level and power until changed; its two rates start at the pair compared."""
+
+
+def _calculator_defaults(rate_a: float, rate_b: float) -> tuple[float, float]:
+    """Fill the calculator from the pair compared: on a first visit and when the pair changes.
+
+    A link's rates (``apply_query``) are kept on the first visit. Returns the pair's rates in
+    percent, which the share link leaves out as the defaults.
+    """
+    state = st.session_state
+    observed = (round(rate_a * 100, 1), round(rate_b * 100, 1))
+    if tuple(state.get("calc_observed") or ()) != observed:
+        from_link = state.pop("calc_from_link", False)
+        for key, value in zip(("calc_a", "calc_b"), observed, strict=True):
+            if from_link:
+                state.setdefault(key, value)
+            else:
+                state[key] = value
+        state["calc_observed"] = observed
+    for key, value in CALCULATOR_DEFAULTS.items():
+        state.setdefault(key, value)
+    return observed
+
+
 def calculator(rate_a: float, rate_b: float) -> None:
     """A sample-size calculator: contacts per group to detect rate A against rate B."""
+    _calculator_defaults(rate_a, rate_b)
     with st.expander("Sample-size calculator", icon=":material/calculate:"):
         cols = st.columns(4)
-        first = cols[0].number_input("Rate A %", 0.0, 100.0, round(rate_a * 100, 1), key="calc_a")
-        second = cols[1].number_input("Rate B %", 0.0, 100.0, round(rate_b * 100, 1), key="calc_b")
-        level = cols[2].number_input("Level α", 0.001, 0.5, 0.05, step=0.01, key="calc_alpha")
-        power = cols[3].number_input("Power %", 50.0, 99.0, 80.0, step=5.0, key="calc_power")
+        kept: dict[str, Any] = {"persist_state": "session"}
+        first = cols[0].number_input("Rate A %", 0.0, 100.0, key="calc_a", **kept)
+        second = cols[1].number_input("Rate B %", 0.0, 100.0, key="calc_b", **kept)
+        level = cols[2].number_input(
+            "Level α", 0.001, 0.5, step=0.01, format="%.3f", key="calc_alpha", **kept
+        )
+        power = cols[3].number_input("Power %", 50.0, 99.0, step=5.0, key="calc_power", **kept)
         needed = results.guarded(
             sample_size.contacts_for_difference,
             first / 100,
@@ -238,17 +273,45 @@ def calculator(rate_a: float, rate_b: float) -> None:
         )
 
 
+def _calculator_query() -> tuple[tuple[str, float], ...]:
+    """The calculator inputs that differ from their defaults, for the share link."""
+    state = st.session_state
+    defaults: dict[str, float] = dict(CALCULATOR_DEFAULTS)
+    observed = state.get("calc_observed")
+    if observed:
+        defaults |= {"calc_a": observed[0], "calc_b": observed[1]}
+    return tuple(
+        (key, float(state[key]))
+        for key in CALCULATOR
+        if state.get(key) is not None and state[key] != defaults.get(key)
+    )
+
+
+PERIODS, DATES = "Periods", "Custom dates"
+"""The two ways What changed picks what to compare: two full periods, or any two date ranges."""
+
+
 def what_changed(
     data: Dataset, definition: Definition, period: DateBucket, segment: str | None
 ) -> None:
-    """Trends: each segment's rate in two mature periods, the change, its interval and drivers."""
+    """Trends: each segment's rate in two mature periods (or date ranges), the change, drivers."""
     if segment is None:
         st.info("Choose a segment column under Lines to see what changed per segment.")
         return
-    result = results.cohorts(data, definition.with_changes(segments=(segment,)), period)
+    one = definition.with_changes(segments=(segment,))
+    result = results.cohorts(data, one, period)
     if result is None:
         return
     table, counts = result
+    st.session_state.setdefault("change_mode", PERIODS)
+    mode = st.segmented_control(
+        "Compare", [PERIODS, DATES], key="change_mode", required=True, persist_state="session",
+        help="Two full periods of the cohort size above, or any two ranges of contact dates "
+        "(whole days, both included).",
+    )  # fmt: skip
+    if mode == DATES:
+        _custom_dates(data, one, table, period, counts.quality.as_of)
+        return
     starts = mature_periods(table, period, counts.quality.as_of)
     if len(starts) < 2:
         st.info(f"At least two full, mature {period}s are needed to compare.")
@@ -257,10 +320,115 @@ def what_changed(
     if before >= after:
         st.info("Pick a From period before the To period.")
         return
-    changed = results.guarded(change.between_cohorts, table, [segment], before, after)
+    changed = results.guarded(
+        change.between_cohorts, table, [segment], before, after, top_k=definition.top_k
+    )
     if changed is None:
         return
-    _show_change(changed, segment, (before, after), period, data.name)
+    names = (formats.cohort(before, period), formats.cohort(after, period))
+    _show_change(changed, segment, names, data.name)
+
+
+def _custom_dates(
+    data: Dataset,
+    definition: Definition,
+    cohorts: pl.DataFrame,
+    period: DateBucket,
+    as_of: date | None,
+) -> None:
+    """What changed between two ranges of contact dates the analyst picks (mature ones only)."""
+    segment = definition.segments[0]
+    picked = _pick_days(cohorts, period, as_of, definition.window_days)
+    if picked is None:
+        return
+    previous, current = picked
+    if previous[1] >= current[0]:
+        st.info("The previous dates must end before the current ones start.")
+        return
+    counted = results.counts_between(data, definition.with_changes(top_k=None), *picked)
+    if counted is None:
+        return
+    changed = results.guarded(
+        change.period_change,
+        counted[0].table,
+        counted[1].table,
+        [segment],
+        top_k=definition.top_k,
+    )
+    if changed is None:
+        return
+    names = (change_report.span_label(previous, DAYS), change_report.span_label(current, DAYS))
+    _show_change(changed, segment, names, data.name)
+
+
+Days = tuple[date, date]
+DAY_KEYS = ("change_previous_days", "change_current_days")
+
+
+def _pick_days(
+    cohorts: pl.DataFrame, period: DateBucket, as_of: date | None, window: int | None
+) -> tuple[Days, Days] | None:
+    """Two date-range pickers over the mature days; by default the last two full months."""
+    bounds = _day_bounds(cohorts, period, as_of, window)
+    if bounds is None:
+        st.info("No contact date has had its full conversion window yet: nothing to compare.")
+        return None
+    for key, default in zip(DAY_KEYS, _default_days(*bounds), strict=True):
+        stored = st.session_state.get(key)
+        inside = isinstance(stored, tuple | list) and all(
+            isinstance(d, date) and bounds[0] <= d <= bounds[1] for d in stored
+        )
+        if not stored or not inside:
+            st.session_state[key] = default
+    chosen: list[Days] = []
+    for column, label, key in zip(
+        st.columns(2), ("Previous dates", "Current dates"), DAY_KEYS, strict=True
+    ):
+        days = column.date_input(
+            label, min_value=bounds[0], max_value=bounds[1], key=key, persist_state="session",
+            format="YYYY-MM-DD", help="Contacts whose contact date falls in the range, both "
+            "ends included; only days whose contacts have had their full window can be picked.",
+        )  # fmt: skip
+        if not isinstance(days, tuple) or len(days) != 2:
+            st.info("Pick the first and the last day of both ranges.")
+            return None
+        chosen.append((days[0], days[1]))
+    return chosen[0], chosen[1]
+
+
+def _day_bounds(
+    cohorts: pl.DataFrame, period: DateBucket, as_of: date | None, window: int | None
+) -> Days | None:
+    """The first contact day and the last mature one (the data's last day without a window)."""
+    starts = cohorts["cohort"].drop_nulls()
+    if starts.is_empty():
+        return None
+    first = starts.min()
+    if as_of is not None:
+        last = as_of - timedelta(days=window or 0)
+    else:
+        last = period_end(starts.max(), period)  # type: ignore[arg-type]
+    if not isinstance(first, date) or last < first:
+        return None
+    return first, last
+
+
+def _default_days(first: date, last: date) -> tuple[Days, Days]:
+    """The last two full months up to ``last``, or the two halves of the span when shorter.
+
+    Examples
+    --------
+    >>> _default_days(date(2025, 1, 4), date(2025, 6, 29))
+    ((datetime.date(2025, 4, 1), datetime.date(2025, 4, 30)), \
+(datetime.date(2025, 5, 1), datetime.date(2025, 5, 31)))
+    """
+    end = last if (last + timedelta(days=1)).day == 1 else last.replace(day=1) - timedelta(days=1)
+    start = end.replace(day=1)
+    before = start - timedelta(days=1)
+    if before.replace(day=1) >= first:
+        return (before.replace(day=1), before), (start, end)
+    middle = first + (last - first) // 2
+    return (first, middle), (min(middle + timedelta(days=1), last), last)
 
 
 def _pick_two(starts: list[date], period: DateBucket) -> tuple[date, date]:
@@ -281,11 +449,8 @@ def _pick_two(starts: list[date], period: DateBucket) -> tuple[date, date]:
     return before, after
 
 
-def _show_change(
-    changed: pl.DataFrame, segment: str, periods: tuple[date, date], period: str, name: str
-) -> None:
+def _show_change(changed: pl.DataFrame, segment: str, names: tuple[str, str], name: str) -> None:
     previous, current = change.overall_change(changed)
-    names = [formats.cohort(p, period) for p in periods]
     st.metric(
         f"Overall rate, {names[0]} → {names[1]}",
         f"{formats.percent(current)}",
@@ -336,8 +501,23 @@ def query() -> dict[str, str | list[str]]:
             detect_pp=detect if leads and detect else None,
             previous=st.session_state.get("change_from"),
             current=st.session_state.get("change_to"),
+            **_days_query(),
+            calculator=_calculator_query(),
         )
     )
+
+
+def _days_query() -> dict[str, Days | None]:
+    """What Changed's two date ranges, when it compares dates."""
+    if st.session_state.get("change_mode") != DATES:
+        return {}
+    found: list[Days] = []
+    for key in DAY_KEYS:
+        days = st.session_state.get(key)
+        if not isinstance(days, tuple | list) or len(days) != 2:
+            return {}
+        found.append((days[0], days[1]))
+    return {"previous_days": found[0], "current_days": found[1]}
 
 
 def apply_query(params: Mapping[str, Sequence[str]]) -> list[str]:
@@ -353,4 +533,11 @@ def apply_query(params: Mapping[str, Sequence[str]]) -> list[str]:
         st.session_state["change_from"] = link.previous
     if link.current is not None:
         st.session_state["change_to"] = link.current
+    if link.previous_days is not None and link.current_days is not None:
+        st.session_state["change_mode"] = DATES
+        st.session_state[DAY_KEYS[0]] = link.previous_days
+        st.session_state[DAY_KEYS[1]] = link.current_days
+    for key, value in link.calculator:
+        st.session_state[key] = value
+        st.session_state["calc_from_link"] = True
     return notices

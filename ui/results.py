@@ -18,6 +18,7 @@ import streamlit as st
 
 from conversion import counting
 from conversion.analysis import explore
+from conversion.counting import ranges
 from conversion.definition import Bands, DateBucket, Definition
 from conversion.errors import InputError
 from ui import caches
@@ -116,6 +117,18 @@ def cohorts(
 
     key = (data.identity, _counting_key(d), period)
     return guarded(_cached, "cohorts", key, compute)
+
+
+def counts_between(
+    data: Dataset, d: Definition, previous: tuple[date, date], current: tuple[date, date]
+) -> tuple[counting.Counts, counting.Counts] | None:
+    """The counts of two ranges of contact dates (``counting.ranges.counts_between``)."""
+
+    def compute() -> tuple[counting.Counts, counting.Counts]:
+        return ranges.counts_between(data.source, d, data.orders_source, previous, current)
+
+    key = (data.identity, _counting_key(d), previous, current)
+    return guarded(_cached, "ranges", key, compute)
 
 
 def missing_values(data: Dataset, columns: tuple[str, ...]) -> dict[str, int]:

@@ -20,6 +20,8 @@ from conversion.analysis.insights._shared import check_columns, count_arrays
 from conversion.analysis.insights.mix import TOTAL, mix_rate_decomposition
 from conversion.analysis.multiple_testing import AdjustMethod, adjust_pvalues
 from conversion.analysis.stats import _newcombe_arrays, float_series, two_proportion_test
+from conversion.counting.engine import MISSING
+from conversion.counting.result import OTHER
 
 LABEL = "_segment"
 """A temporary column: the segment columns joined, the key of the mix/rate split."""
@@ -50,6 +52,7 @@ def period_change(
     current: pl.DataFrame,
     segments: Sequence[str],
     adjust: AdjustMethod = "bh",
+    top_k: int | None = None,
 ) -> pl.DataFrame:
     """Each segment's rate in two periods, the change with its interval, test and contribution.
 
@@ -63,6 +66,9 @@ def period_change(
         The segment columns.
     adjust
         The multiple-comparison adjustment of the p-values across segments.
+    top_k
+        Keep the K segments with most contacts over both periods per column, the rest summed
+        as ``Other`` in both periods alike (``keep_top``); None keeps every segment.
 
     Returns
     -------
@@ -91,10 +97,13 @@ def period_change(
     [('Ads', -0.05, 1), ('Email', 0.0, 2)]
     """
     keys = list(segments)
-    sides = []
     for table, name in ((previous, "previous"), (current, "current")):
         check_columns(table, [*keys, "contacts", "customers"], f"The {name} period's table")
         count_arrays(table, f"the {name} period's table")
+    if top_k is not None:
+        previous, current = keep_top(previous, current, keys, top_k)
+    sides = []
+    for table, name in ((previous, "previous"), (current, "current")):
         sides.append(
             table.group_by(keys).agg(
                 pl.col("contacts").sum().cast(pl.Int64).alias(f"{name}_contacts"),
@@ -105,6 +114,38 @@ def period_change(
     joined = joined.with_columns(pl.col("^(previous|current)_.*$").fill_null(0)).sort(keys)
     joined = _with_tests(_with_rates(joined), adjust)
     return _with_contributions(joined, keys)
+
+
+def keep_top(
+    previous: pl.DataFrame, current: pl.DataFrame, segments: Sequence[str], k: int
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Both periods with the K largest segments per column over both, the rest as ``Other``.
+
+    Size is contacts over both periods; ties go to the first values in sort order, and
+    ``(missing)`` is never folded (as ``counting.result.top_k``).
+
+    Examples
+    --------
+    >>> before = pl.DataFrame({"s": ["A", "B", "C"], "contacts": [10, 1, 5],
+    ...                        "customers": [1, 0, 1]})
+    >>> after = pl.DataFrame({"s": ["A", "B"], "contacts": [10, 9], "customers": [2, 1]})
+    >>> [t.sort("s").rows() for t in keep_top(before, after, ["s"], 2)]
+    [[('A', 10, 1), ('B', 1, 0), ('Other', 5, 1)], [('A', 10, 2), ('B', 9, 1)]]
+    """
+    for column in segments:
+        both = pl.concat([t.select(column, "contacts") for t in (previous, current)])
+        totals = (
+            both.filter(pl.col(column) != MISSING)
+            .group_by(column)
+            .agg(pl.col("contacts").sum())
+            .sort(["contacts", column], descending=[True, False])
+        )
+        if totals.height <= k:
+            continue
+        keep = [*totals[column].head(k).to_list(), MISSING]
+        label = pl.when(pl.col(column).is_in(keep)).then(pl.col(column)).otherwise(pl.lit(OTHER))
+        previous, current = (t.with_columns(label.alias(column)) for t in (previous, current))
+    return previous, current
 
 
 def _with_rates(table: pl.DataFrame) -> pl.DataFrame:
@@ -177,6 +218,7 @@ def between_cohorts(
     previous: date,
     current: date,
     adjust: AdjustMethod = "bh",
+    top_k: int | None = None,
 ) -> pl.DataFrame:
     """``period_change`` of two cohorts of a ``counting.cohorts`` table (values of ``cohort``).
 
@@ -192,7 +234,7 @@ def between_cohorts(
     >>> between_cohorts(cohorts, ["s"], jan, feb)["change"].round(2).to_list()
     [0.2]
     """
-    return between_spans(cohorts, segments, (previous, previous), (current, current), adjust)
+    return between_spans(cohorts, segments, (previous, previous), (current, current), adjust, top_k)
 
 
 def between_spans(
@@ -201,6 +243,7 @@ def between_spans(
     previous: tuple[date, date],
     current: tuple[date, date],
     adjust: AdjustMethod = "bh",
+    top_k: int | None = None,
 ) -> pl.DataFrame:
     """``period_change`` of two runs of cohorts, each ``(first, last)`` cohort, counts summed.
 
@@ -217,7 +260,7 @@ def between_spans(
     def within(span: tuple[date, date]) -> pl.DataFrame:
         return cohorts.filter(pl.col("cohort").is_between(span[0], span[1]))
 
-    return period_change(within(previous), within(current), segments, adjust=adjust)
+    return period_change(within(previous), within(current), segments, adjust, top_k)
 
 
 def overall_change(table: pl.DataFrame) -> tuple[float, float]:

@@ -11,6 +11,7 @@ the same query and returned beside the table, as numbers (``Quality``) and as se
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from typing import TYPE_CHECKING
 
 import narwhals as nw
@@ -35,6 +36,7 @@ def count(
     orders: object | None = None,
     *,
     keep_totals: bool = False,
+    contact_days: tuple[date, date] | None = None,
 ) -> Counts:
     """Count contacts and customers per segment.
 
@@ -50,6 +52,9 @@ def count(
     keep_totals
         Pre-aggregated input only: keep ``Total`` rows as segments instead of leaving out
         those that equal the sum of the others.
+    contact_days
+        Count only the contacts whose contact date falls in this (first, last) range of whole
+        days; the others are set apart as ``engine.OUTSIDE_DAYS`` (see ``engine.outside_days``).
 
     Returns
     -------
@@ -77,7 +82,9 @@ def count(
         orders_source = sources.of(orders, "the orders table")
     claim(contacts_source, d, orders_source)
     with contacts_source.reading(orders_source):
-        counts = _count(contacts_source, d, orders_source, keep_totals=keep_totals)
+        counts = _count(
+            contacts_source, d, orders_source, keep_totals=keep_totals, days=contact_days
+        )
     notes = contacts_source.notes + (orders_source.notes if orders_source else ())
     if not notes:
         return counts
@@ -92,7 +99,14 @@ def claim(contacts: Source, d: Definition, orders: Source | None) -> None:
         orders.claim([c for c in (join.right_key, join.orders_date) if c])
 
 
-def _count(contacts: Source, d: Definition, orders: Source | None, *, keep_totals: bool) -> Counts:
+def _count(
+    contacts: Source,
+    d: Definition,
+    orders: Source | None,
+    *,
+    keep_totals: bool,
+    days: tuple[date, date] | None = None,
+) -> Counts:
     read_orders = orders is not None and not d.pre_aggregated
     check_definition(
         contacts.columns,
@@ -105,20 +119,28 @@ def _count(contacts: Source, d: Definition, orders: Source | None, *, keep_total
         return _count_pre_aggregated(contacts, d, keep_totals=keep_totals)
     rows = contacts.rows(d)
     order_rows = orders.order_rows(d) if orders is not None else None
-    summary = summarise(contacts, d, rows, order_rows)
+    summary = summarise(contacts, d, rows, order_rows, days)
     if rows.fast and _has_bad_dates(summary, rows):
         # The fast reading assumed ten-character dates; read once more the exact way before
         # calling any value unreadable.
         rows = contacts.rows(d, exact=True)
-        summary = summarise(contacts, d, rows, order_rows)
+        summary = summarise(contacts, d, rows, order_rows, days)
     raise_on_bad_values(summary, d, contacts, rows, orders, order_rows)
     return finish(summary, d)
 
 
 def summarise(
-    source: Source, d: Definition, rows: Rows, order_rows: Rows | None = None
+    source: Source,
+    d: Definition,
+    rows: Rows,
+    order_rows: Rows | None = None,
+    days: tuple[date, date] | None = None,
 ) -> pl.DataFrame:
-    """The shared engine's steps on a source's row frame, fetched by the source."""
+    """The shared engine's steps on a source's row frame, fetched by the source.
+
+    ``days`` sets apart the contacts dated outside that range, after binning (bins are cut
+    on every contact) and the as-of date (the whole table's).
+    """
     numeric = [c for c in d.segments if d.bin_count(c) is not None]
     bad = [check.name for check in rows.checks]
     frame = engine.per_contact(rows.frame, d, bad=bad, numeric=numeric)
@@ -133,6 +155,8 @@ def summarise(
             bin_labels(c, d.bin_count(c)) for c in numeric
         )
         classified = nw.from_native(native)
+    if days is not None:
+        classified = engine.outside_days(classified, *days)
     summary = engine.summarise(classified, d, bad=bad, constant=constant)
     return engine.typed_summary(source.fetch(summary))
 

@@ -47,6 +47,7 @@ COUNTED = "counted"
 IMMATURE = "immature"
 NO_CONTACT_DATE = "no contact date"
 MISSING_ID = "missing id"
+OUTSIDE_DAYS = "outside the dates"
 
 # Internal column names beyond the row frame's (``conversion.sources.base``); the prefix keeps
 # them clear of any column an export may have.
@@ -332,6 +333,21 @@ def classify(frame: nw.LazyFrame, d: Definition) -> nw.LazyFrame:
         negative.fill_null(False).alias(NEGATIVE),
         outside.fill_null(False).alias(OUTSIDE),
     )
+
+
+def outside_days(frame: nw.LazyFrame, first: date, last: date) -> nw.LazyFrame:
+    """Contacts whose contact date falls outside ``first``..``last`` (inclusive), set apart.
+
+    Runs on ``classify``'s output, so the default as-of date is still the whole table's. The
+    contact date is the earliest of the contact's rows (``per_contact``), so the earliest row
+    decides, as it decides the contact's cohort. Contacts without an id or a contact date keep
+    their status; out-of-range ones get ``OUTSIDE_DAYS`` and are left out of the counts.
+    """
+    day = nw.col(CONTACT_DATE)
+    outside = (day < nw.lit(first, dtype=nw.Date)) | (day > nw.lit(last, dtype=nw.Date))
+    keep = nw.col(STATUS).is_in([MISSING_ID, NO_CONTACT_DATE])
+    status = nw.when(outside & ~keep).then(nw.lit(OUTSIDE_DAYS)).otherwise(nw.col(STATUS))
+    return frame.with_columns(status.alias(STATUS))
 
 
 def with_latest_date(frame: nw.LazyFrame, d: Definition) -> nw.LazyFrame:

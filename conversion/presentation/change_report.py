@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
 from conversion.counting.periods import Span, period_end
+from conversion.counting.ranges import DAYS
 from conversion.presentation import formats
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from datetime import date
 
     from conversion.definition import DateBucket
 
@@ -96,14 +98,22 @@ def _clean(value: Any) -> Any:
     return None if isinstance(value, float) and math.isnan(value) else value
 
 
+def _last_day(start: date, period: str) -> date:
+    """The last day of the period starting on ``start``; with date ranges, the day itself."""
+    return start if period == DAYS else period_end(start, cast("DateBucket", period))
+
+
 def to_json(
     table: pl.DataFrame,
     segments: Sequence[str],
     periods: tuple[Span, Span],
-    period: DateBucket,
+    period: str,
     extra: dict[str, Any] | None = None,
 ) -> str:
-    """The two periods (first and last day), one object per segment, and any ``extra`` keys."""
+    """The two periods (first and last day), one object per segment, and any ``extra`` keys.
+
+    ``period`` is ``days`` (``counting.ranges.DAYS``) when the two are ranges of dates.
+    """
     rows = [
         {k: _clean(v) for k, v in row.items()}
         for row in export_change(table, segments, drivers=True).to_dicts()
@@ -111,9 +121,9 @@ def to_json(
     document = {
         "period": period,
         "previous": periods[0][0].isoformat(),
-        "previous_end": period_end(periods[0][1], period).isoformat(),
+        "previous_end": _last_day(periods[0][1], period).isoformat(),
         "current": periods[1][0].isoformat(),
-        "current_end": period_end(periods[1][1], period).isoformat(),
+        "current_end": _last_day(periods[1][1], period).isoformat(),
         **(extra or {}),
         "segments": rows,
     }
