@@ -143,6 +143,43 @@ def count_funnel(
     return _finish(summary, funnel, totals, as_of, gaps)
 
 
+def stage_column_values(contacts: object, column: str, *, limit: int = 50) -> pl.DataFrame:
+    """The values of a would-be stage column (trimmed, empty ones left out) and their rows.
+
+    One row per value compared as the funnel compares them (trimmed, case-insensitive; the most
+    frequent spelling is shown), most rows first, at most ``limit + 1`` rows (more than
+    ``limit`` means it is no stage column). Columns ``value`` and ``rows``.
+
+    Examples
+    --------
+    >>> lf = pl.LazyFrame({"stage": ["lead", "lead ", " Lead", "customer", None, ""]})
+    >>> stage_column_values(lf, "stage").rows()
+    [('lead', 3), ('customer', 1)]
+    """
+    source = sources.of(contacts)
+    check_columns(source.columns, [column], source.name)
+    source.claim([column])
+    native = source.polars() if source.supports.rows else source.frame  # type: ignore[attr-defined]
+    value = text(column)
+    frame = (
+        nw.from_native(native)
+        .select(value.alias("value"), value.str.to_lowercase().alias("key"))
+        .filter(~nw.col("value").is_null())
+        .group_by("key", "value")
+        .agg(nw.len().alias("rows"))
+    )
+    with source.reading():
+        found = source.fetch(frame)
+    spelled = found.sort(["rows", "value"], descending=[True, False])
+    return (
+        spelled.group_by("key", maintain_order=True)
+        .agg(pl.col("value").first(), pl.col("rows").sum().cast(pl.Int64))
+        .sort(["rows", "value"], descending=[True, False])
+        .head(limit + 1)
+        .select("value", "rows")
+    )
+
+
 def _orders_source(funnel: Funnel, orders: object | None) -> Source | None:
     """The orders table as a source, checked, when it is the funnel's last stage."""
     if funnel.orders is None:
