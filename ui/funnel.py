@@ -75,7 +75,8 @@ class FunnelData:
 def funnel_data() -> FunnelData:
     """The dataset in use when it has stages, else the bundled lifecycle sample."""
     data = state.dataset()
-    found = detect_stages(data.contacts.frame)
+    stages = data.sample.stages if data.sample is not None else ()
+    found = StageSuggestion(stages=stages) if stages else detect_stages(data.contacts.frame)
     if found.found:
         segments = tuple(c for c in state.definition().segments if c in data.columns)
         return FunnelData(
