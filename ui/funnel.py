@@ -32,12 +32,13 @@ from conversion.counting.stages import (
     stage_label,
 )
 from conversion.errors import InputError
+from conversion.notebook import funnel as funnel_cell
 from conversion.presentation import export
 from conversion.presentation import funnel as funnel_output
 from conversion.presentation.charts.funnel import funnel_chart
 from conversion.reading.samples import SAMPLE_DIR
 from conversion.roles import detect_roles
-from ui import caches, results, state, theme, views
+from ui import caches, notebook, results, state, theme, views
 from ui.text import plain
 
 if TYPE_CHECKING:
@@ -402,3 +403,16 @@ def show(data: FunnelData, shown: FunnelResult, bands: Bands) -> None:
         icon=":material/download:",
         on_click="ignore",
     )
+
+
+def pin(data: FunnelData, funnel: Funnel) -> None:
+    """The "Add to notebook" button, for the dataset in use (not the fallback sample)."""
+    if data.fallback:
+        st.caption(
+            "To pin this funnel to the notebook, pick the sample CRM lifecycle stages (or your "
+            "own export with stages) on the Data page: a notebook counts the dataset in use."
+        )
+        return
+    definition, options = funnel_cell.cell_parts(funnel)
+    title = "Funnel by " + ", ".join(funnel.segments)
+    notebook.pin_button("funnel", definition, options, title, "funnel")
