@@ -187,3 +187,18 @@ def test_an_altered_funnel_option_is_refused_naming_the_cell(option, value, mess
     with pytest.raises(InputError, match=message) as error:
         from_json(json.dumps(document))
     assert "cell 1" in str(error.value)
+
+
+def test_the_fallback_sample_is_not_pinned_the_page_says_how_to() -> None:
+    at = funnel_page()  # the newsletter sample has no stages: the page shows the lifecycle one
+    assert not [b for b in at.button if b.key == "pin_funnel"]
+    assert any("To pin this funnel" in c.value for c in at.caption)
+
+
+def test_a_segment_column_freed_by_the_stage_mode_can_be_picked() -> None:
+    at = funnel_page()
+    at.radio(key="funnel_mode").set_value("One stage column").run()
+    assert "Became a Lead Date" in at.multiselect(key="funnel_segments").options
+    assert "Lifecycle Stage" not in at.multiselect(key="funnel_segments").options
+    at.radio(key="funnel_mode").set_value("Stage-date columns").run()
+    assert "Lifecycle Stage" in at.multiselect(key="funnel_segments").options

@@ -185,7 +185,12 @@ def controls(data: FunnelData) -> Funnel | None:
         st.session_state["funnel_stages"] = list(suggestion.stages)
         st.session_state["funnel_id"] = data.id if data.id in data.columns else NO_ID
         st.session_state["funnel_mode"] = MODES[0] if suggestion.stages else MODES[1]
-    taken = {*st.session_state["funnel_stages"], st.session_state.get("funnel_stage_column")}
+    if st.session_state["funnel_mode"] == MODES[0]:
+        taken = set(st.session_state["funnel_stages"])
+    else:
+        if st.session_state.get("funnel_stage_column") not in data.columns:
+            st.session_state["funnel_stage_column"] = _stage_column(data, list(data.columns))
+        taken = {st.session_state["funnel_stage_column"]}
     left, middle, right = st.columns([3, 2, 2])
     free = [c for c in data.columns if c not in taken]
     _keep("funnel_segments", free)
@@ -280,11 +285,8 @@ def _column_stages(
 ) -> dict[str, Any] | None:
     """One stage column, its values in the order picked, and what the other values are."""
     suggestion = data.suggestion
-    default = suggestion.stage_column or next(
-        (c for c in columns if "stage" in c.lower()), columns[0] if columns else None
-    )
     if st.session_state.get("funnel_stage_column") not in columns:
-        st.session_state["funnel_stage_column"] = default
+        st.session_state["funnel_stage_column"] = _stage_column(data, columns)
     left, right = st.columns([1, 3])
     column = left.selectbox("Stage column", columns, key="funnel_stage_column")
     if column is None:
@@ -320,6 +322,13 @@ def _column_stages(
         st.info("Pick at least two values of the stage column, first stage first.")
         return None
     return {"stage_column": column, "stage_order": tuple(order), "stage_map": mapping}
+
+
+def _stage_column(data: FunnelData, columns: list[str]) -> str | None:
+    """The stage column proposed: the detected one, else the first named like a stage."""
+    if data.suggestion.stage_column in columns:
+        return data.suggestion.stage_column
+    return next((c for c in columns if "stage" in c.lower()), columns[0] if columns else None)
 
 
 def _mapping(column: str, found: pl.DataFrame, order: list[str]) -> tuple[tuple[str, str], ...]:
