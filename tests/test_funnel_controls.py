@@ -107,6 +107,17 @@ def test_one_window_per_step_and_an_as_of_date_leave_recent_contacts_out() -> No
     assert at.query_params["fasof"] in ("2025-03-06", ["2025-03-06"])
 
 
+def test_one_window_for_every_step_is_judged_on_each_step() -> None:
+    at = uploaded()
+    at.number_input(key="funnel_window").set_value(7).run()
+    at.date_input(key="funnel_as_of").set_value(date(2025, 3, 6)).run()
+    # Lead -> MQL within 7 days as above; MQL -> customer within 7 days, on MQLs up to
+    # 2025-02-27: none of Ads' A1 (15 days), A2, A4 (37 days); Web's W4 (1 day).
+    assert steps(at, "Ads") == [(4, 2, 0), (3, 0, 0)]
+    assert steps(at, "Web") == [(1, 1, 3), (1, 1, 0)]
+    assert at.query_params["fwin"] in ("7", ["7"])
+
+
 def test_a_stage_column_with_a_value_outside_the_order_gives_the_listing_message() -> None:
     at = uploaded()
     at.radio(key="funnel_mode").set_value("One stage column").run()
