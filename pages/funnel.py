@@ -23,3 +23,4 @@ shown = funnel.result(data, chosen)
 if shown is None:
     st.stop()
 funnel.show(data, shown, controls.safe_bands())
+funnel.pin(data, chosen)

@@ -103,7 +103,7 @@ def count_funnel(
     orders
         The orders or won-deals table when ``funnel.orders`` makes it the last stage.
     days
-        Also gather the days between stages (dated stages on a file only).
+        Also gather the days between stages (dated stages only; on any engine).
 
     Returns
     -------
@@ -138,9 +138,46 @@ def count_funnel(
         contacts_frame = _per_contact(stage_rows, funnel, as_of)
         summary = source.fetch(_summarise(contacts_frame, funnel, as_of))
         gaps = None
-        if days and funnel.dated and as_of is not None and source.supports.rows:
+        if days and funnel.dated and as_of is not None:
             gaps = source.fetch(_days_between(contacts_frame, funnel, as_of))
     return _finish(summary, funnel, totals, as_of, gaps)
+
+
+def stage_column_values(contacts: object, column: str, *, limit: int = 50) -> pl.DataFrame:
+    """The values of a would-be stage column (trimmed, empty ones left out) and their rows.
+
+    One row per value compared as the funnel compares them (trimmed, case-insensitive; the most
+    frequent spelling is shown), most rows first, at most ``limit + 1`` rows (more than
+    ``limit`` means it is no stage column). Columns ``value`` and ``rows``.
+
+    Examples
+    --------
+    >>> lf = pl.LazyFrame({"stage": ["lead", "lead ", " Lead", "customer", None, ""]})
+    >>> stage_column_values(lf, "stage").rows()
+    [('lead', 3), ('customer', 1)]
+    """
+    source = sources.of(contacts)
+    check_columns(source.columns, [column], source.name)
+    source.claim([column])
+    native = source.polars() if source.supports.rows else source.frame  # type: ignore[attr-defined]
+    value = text(column)
+    frame = (
+        nw.from_native(native)
+        .select(value.alias("value"), value.str.to_lowercase().alias("key"))
+        .filter(~nw.col("value").is_null())
+        .group_by("key", "value")
+        .agg(nw.len().alias("rows"))
+    )
+    with source.reading():
+        found = source.fetch(frame)
+    spelled = found.sort(["rows", "value"], descending=[True, False])
+    return (
+        spelled.group_by("key", maintain_order=True)
+        .agg(pl.col("value").first(), pl.col("rows").sum().cast(pl.Int64))
+        .sort(["rows", "value"], descending=[True, False])
+        .head(limit + 1)
+        .select("value", "rows")
+    )
 
 
 def _orders_source(funnel: Funnel, orders: object | None) -> Source | None:
@@ -412,12 +449,13 @@ def _summarise(frame: nw.LazyFrame, funnel: Funnel, as_of: date | None) -> nw.La
 
 def _days_between(frame: nw.LazyFrame, funnel: Funnel, as_of: date) -> nw.LazyFrame:
     """Per segment and step: days from stage k−1 to k (event) or to as-of (censored), counted."""
-    limit = nw.lit(as_of, dtype=nw.Date)
+    limit = nw.lit(as_of.toordinal() - _EPOCH, dtype=nw.Int64)
     parts = []
     for k in range(2, len(funnel.stage_names) + 1):
         start, end = nw.col(f"{REACHED}{k - 1}"), nw.col(f"{REACHED}{k}")
         event = ~end.is_null()
-        days = nw.when(event).then(_days(end - start)).otherwise(_days(limit - start))
+        elapsed = day_number(end) - day_number(start)
+        days = nw.when(event).then(elapsed).otherwise(limit - day_number(start))
         parts.append(
             frame.filter(~start.is_null())
             .with_columns(*(nw.col(c).fill_null(MISSING).alias(c) for c in funnel.segments))
@@ -428,9 +466,30 @@ def _days_between(frame: nw.LazyFrame, funnel: Funnel, as_of: date) -> nw.LazyFr
     return nw.concat(parts, how="vertical")
 
 
-def _days(duration: nw.Expr) -> nw.Expr:
-    """Whole days of a difference between two dates."""
-    return duration.dt.total_seconds() // 86_400
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def day_number(day: nw.Expr) -> nw.Expr:
+    """Days since 1970-01-01 from a date's year, month and day, in whole-number arithmetic only.
+
+    Date differences are not written alike on every engine (DuckDB has no duration in days
+    that narwhals reads), so the day number is computed from the calendar (H. Hinnant's
+    days-from-civil: years counted from March, so the leap day ends a year).
+
+    Examples
+    --------
+    >>> frame = nw.from_native(pl.DataFrame({"d": [date(1970, 1, 1), date(2024, 3, 1)]}))
+    >>> frame.select(day_number(nw.col("d")).alias("n"))["n"].to_list()
+    [0, 19783]
+    """
+    month = day.dt.month().cast(nw.Int64)
+    march = nw.when(month > 2).then(month - 3).otherwise(month + 9)  # March = 0 ... February = 11
+    year = day.dt.year().cast(nw.Int64) - nw.when(month > 2).then(0).otherwise(1)
+    era = year // 400
+    of_era = year - era * 400
+    of_year = (153 * march + 2) // 5 + day.dt.day().cast(nw.Int64) - 1
+    of_era_days = of_era * 365 + of_era // 4 - of_era // 100 + of_year
+    return (era * 146_097 + of_era_days - 719_468).cast(nw.Int64)
 
 
 def _finish(

@@ -283,6 +283,18 @@ def _lifecycle_order(values: pl.Series) -> tuple[str, ...]:
     return tuple(present[k] for k in stages) if len(stages) >= 2 else ()
 
 
+def known_stage_order(values: Iterable[str]) -> tuple[str, ...]:
+    """The values that are known lifecycle stages, in lifecycle order (others left out).
+
+    Examples
+    --------
+    >>> known_stage_order(["customer", "Lead", "other", "trial", "mql"])
+    ('Lead', 'mql', 'customer')
+    """
+    present = {_key(v): v for v in values if _KNOWN_VALUES.get(_key(v), -1) >= 0}
+    return tuple(present[k] for k in sorted(present, key=_KNOWN_VALUES.__getitem__))
+
+
 def stage_values_outside(values: Sequence[str], funnel: Funnel) -> list[str]:
     """The values (as written) that are neither a stage of the order nor mapped."""
     index = funnel.stage_index()

@@ -6,7 +6,7 @@ Markdown of notes, ``running`` computes a notebook on a dataset, ``render`` expo
 Markdown or JSON figures, and ``link`` packs it into a shareable link.
 """
 
-from conversion.notebook import builtin
+from conversion.notebook import builtin, funnel
 from conversion.notebook.document import Cell, Dataset, Notebook, from_json, to_json
 from conversion.notebook.kinds import CellKind, Counted, Data, Figures, Shown, register
 from conversion.notebook.running import CellResult, NotebookRun, open_data, run
@@ -24,6 +24,7 @@ __all__ = [
     "Shown",
     "builtin",
     "from_json",
+    "funnel",
     "open_data",
     "register",
     "run",

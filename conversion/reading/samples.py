@@ -12,7 +12,10 @@ SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 
 @dataclass(frozen=True)
 class Sample:
-    """A bundled dataset: its files, a sentence about it, and the roles of its columns."""
+    """A bundled dataset: its files, a sentence about it, and the roles of its columns.
+
+    ``stages`` names its funnel stages (stage-date columns, first stage first) when it has them.
+    """
 
     key: str
     title: str
@@ -20,6 +23,7 @@ class Sample:
     contacts_file: str
     definition: Definition
     orders_file: str | None = None
+    stages: tuple[str, ...] = ()  # stage-date columns in funnel order, for the Funnel page
 
     @property
     def contacts_path(self) -> Path:
@@ -73,6 +77,28 @@ SAMPLES: dict[str, Sample] = {
                 id="Record ID",
                 contact_date="Create Date",
                 converted="Converted",
+            ),
+        ),
+        Sample(
+            key="lifecycle",
+            title="CRM lifecycle stages",
+            description="3,000 contacts of 2025 with the date each reached lead, marketing- and "
+            "sales-qualified lead, opportunity and customer (the Funnel page's stages: Became a "
+            "Lead Date … Became a Customer Date); a customer counts within 120 days of creation.",
+            contacts_file="crm_lifecycle.csv",
+            definition=Definition(
+                segments=("Original Source",),
+                id="Record ID",
+                contact_date="Create Date",
+                converted_date="Became a Customer Date",
+                window_days=120,
+            ),
+            stages=(
+                "Became a Lead Date",
+                "Became a Marketing Qualified Lead Date",
+                "Became a Sales Qualified Lead Date",
+                "Became an Opportunity Date",
+                "Became a Customer Date",
             ),
         ),
         Sample(
