@@ -10,10 +10,6 @@ before and after decompression and every field, and says plainly what is wrong w
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import zlib
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +18,7 @@ import polars as pl
 from conversion.errors import InputError
 from conversion.notebook.document import from_document, to_document
 from conversion.notebook.kinds import Counted
+from conversion.sharing import packing
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -60,9 +57,7 @@ def encode(notebook: Notebook, counts: Mapping[str, Counted] | None = None) -> s
         if rows > MAX_ROWS:
             raise _too_large()
         document["counts"] = {cell: _counted_document(c) for cell, c in counts.items()}
-    raw = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    packed = base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode("ascii").rstrip("=")
-    text = PREFIX + packed
+    text = packing.pack(document, VERSION)
     if len(text) > MAX_LINK_CHARS:
         raise _too_large()
     return text
@@ -98,29 +93,10 @@ def _table_document(table: pl.DataFrame) -> dict[str, Any]:
 
 def decode(text: str) -> tuple[Notebook, dict[str, Counted] | None]:
     """Unpack a notebook link: the notebook, and the counts per cell id when it carries them."""
-    if not isinstance(text, str) or not text:
-        raise _broken("it is empty")
-    if len(text) > MAX_LINK_CHARS:
-        raise _broken(f"it is longer than {MAX_LINK_CHARS:,} characters")
-    version, dot, packed = text.partition(".")
-    if not dot or not (version.isascii() and version.isdigit()):
-        raise _broken("it does not start with a version number")
-    if int(version) != VERSION:
-        raise InputError(
-            f"This notebook link was made by another version of the app (link format {version}; "
-            f"this one reads format {VERSION}). Ask for a new link."
-        )
-    try:
-        compressed = base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4))
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(compressed, MAX_JSON_BYTES)
-        if inflater.unconsumed_tail:
-            raise _broken("it unpacks to more than the size limit")
-        document = json.loads(raw.decode("utf-8"))
-    except InputError:
-        raise
-    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError, RecursionError):
-        raise _broken("it is truncated or altered") from None
+    document = packing.unpack(
+        text, version=VERSION, kind="notebook link", max_chars=MAX_LINK_CHARS,
+        max_bytes=MAX_JSON_BYTES,
+    )  # fmt: skip
     if not isinstance(document, dict) or document.get("v") != VERSION:
         raise _broken("its contents are not a notebook")
     notebook = from_document(document.get("notebook"), source="The notebook in this link")
@@ -136,10 +112,7 @@ def decode(text: str) -> tuple[Notebook, dict[str, Counted] | None]:
 
 
 def _broken(why: str) -> InputError:
-    return InputError(
-        f"This notebook link cannot be opened: {why}. Copy the whole link again, or ask for a "
-        "new one."
-    )
+    return packing.broken("notebook link", why)
 
 
 def _counted(raw: object, total: list[int]) -> Counted:

@@ -8,16 +8,13 @@ decompression and validates every field, so a tampered or oversized link gives a
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import polars as pl
 
 from conversion.errors import InputError
+from conversion.sharing import packing
 from conversion.sharing.links import LinkState, from_query, to_query
 
 if TYPE_CHECKING:
@@ -79,9 +76,7 @@ def encode(
         "window_days": window_days,
         "as_of": as_of,
     }
-    raw = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    packed = base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode("ascii").rstrip("=")
-    text = PREFIX + packed
+    text = packing.pack(document, VERSION)
     if len(text) > MAX_LINK_CHARS:
         raise InputError(
             "This view is too large for a link; use Top K to show fewer segments, or share the "
@@ -92,37 +87,15 @@ def encode(
 
 def decode(text: str) -> Snapshot:
     """Unpack a snapshot; every problem is an InputError that says what is wrong with the link."""
-    if not isinstance(text, str) or not text:
-        raise _broken("it is empty")
-    if len(text) > MAX_LINK_CHARS:
-        raise _broken(f"it is longer than {MAX_LINK_CHARS:,} characters")
-    version, dot, packed = text.partition(".")
-    if not dot or not (version.isascii() and version.isdigit()):
-        raise _broken("it does not start with a version number")
-    if int(version) != VERSION:
-        raise InputError(
-            f"This snapshot link was made by another version of the app (format {version}; this "
-            f"one reads format {VERSION}). Ask for a new link."
-        )
-    try:
-        compressed = base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4))
-        inflater = zlib.decompressobj()
-        raw = inflater.decompress(compressed, MAX_JSON_BYTES)
-        if inflater.unconsumed_tail:
-            raise _broken("it unpacks to more than the size limit")
-        document = json.loads(raw.decode("utf-8"))
-    except InputError:
-        raise
-    except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError, RecursionError):
-        raise _broken("it is truncated or altered") from None
+    document = packing.unpack(
+        text, version=VERSION, kind="snapshot link", max_chars=MAX_LINK_CHARS,
+        max_bytes=MAX_JSON_BYTES,
+    )  # fmt: skip
     return _validated(document)
 
 
 def _broken(why: str) -> InputError:
-    return InputError(
-        f"This snapshot link cannot be opened: {why}. Copy the whole link again, or ask for a "
-        "new one."
-    )
+    return packing.broken("snapshot link", why)
 
 
 def _validated(document: object) -> Snapshot:
