@@ -407,7 +407,9 @@ def _editors(index: int, cell: Cell) -> None:
         "Note (Markdown)", key=f"nb_note_{cell.id}", max_chars=5000, on_change=_edited,
         args=(index,),
         help="Live figures: {rate}, {contacts}, {customers}, {best}, {worst} of this cell (in a "
-        "section note: of the cell above); {above.rate} and so on always of the cell above. "
+        "section note: of the cell above; in What changed, the current period's rate and "
+        "contacts and the segments that rose and fell most); {above.rate} and so on always of "
+        "the cell above. "
         "HTML is shown as typed; links only to http(s) and mailto addresses.",
     )  # fmt: skip
 
