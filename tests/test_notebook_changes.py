@@ -11,10 +11,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+import polars as pl
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from test_change_cli import BH_EMAIL, JUNE, MAY, NEWCOMBE_EMAIL_PP, write_contacts
 
 from conversion.definition import Definition, OrdersJoin
@@ -219,3 +222,49 @@ def test_aid_options_are_checked_when_a_notebook_is_read() -> None:
         document["cells"][0]["options"][name] = value
         with pytest.raises(InputError, match=f"option '{name}' must be"):
             from_json(json.dumps(document))
+
+
+TALLY = st.dictionaries(
+    st.tuples(st.sampled_from(["Ads", "Email", "Events", "Web"]), st.sampled_from([MAY, JUNE])),
+    st.tuples(st.integers(0, 25), st.integers(0, 25)).map(lambda p: (max(p), min(p))),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tally=TALLY)
+def test_a_change_cell_on_random_months_counts_as_a_plain_tally(
+    tally: dict[tuple[str, date], tuple[int, int]],
+) -> None:
+    """Any contacts per source and month: the cell's rows are the plain per-month tallies."""
+    months = {month for (_, month), (contacts, _) in tally.items() if contacts}
+    assume(months == {MAY, JUNE})
+    rows = [
+        {"id": f"{source}{month.month}-{i}", "created": month + timedelta(days=i % 28),
+         "source": source, "converted": "Y" if i < customers else "N"}
+        for (source, month), (contacts, customers) in tally.items()
+        for i in range(contacts)
+    ]  # fmt: skip
+    # As of 1 July both months are over; without a window every contact is mature.
+    cell = change_cell(LEADS.with_changes(as_of=date(2025, 7, 1)))
+    run = Notebook(cells=(cell,)).run(pl.DataFrame(rows))
+    assert run.problems == ()
+    found = {r["source"]: r for r in json.loads(run.to_json())["cells"][0]["rows"]}
+    expected = {source for (source, _), (contacts, _) in tally.items() if contacts}
+    assert set(found) == expected
+    for source, row in found.items():
+        before = tally.get((source, MAY), (0, 0))
+        after = tally.get((source, JUNE), (0, 0))
+        assert (row["previous_contacts"], row["previous_customers"]) == before
+        assert (row["current_contacts"], row["current_customers"]) == after
+        if before[0] and after[0]:
+            plain = after[1] / after[0] - before[1] / before[0]
+            assert row["change_pp"] == pytest.approx(100 * plain, abs=1e-9)
+            assert row["change_ci_low_pp"] <= row["change_pp"] <= row["change_ci_high_pp"]
+        else:
+            assert row["change_pp"] is None
+    contacts = sum(c for (_, m), (c, _) in tally.items() if m == JUNE)
+    customers = sum(k for (_, m), (_, k) in tally.items() if m == JUNE)
+    figures = run.results[0].figures
+    assert figures is not None and (figures.contacts, figures.customers) == (contacts, customers)
