@@ -124,8 +124,8 @@ def _summed(table: pl.DataFrame, segments: Sequence[str]) -> pl.DataFrame:
 def changed(cell: Cell, counted: Counted) -> pl.DataFrame:
     """``analysis.change.period_change`` of the cell's counts (top K was folded when counted)."""
     tables = counted.tables
-    return change.period_change(tables["previous"], tables["current"], segments_of(
-        cell.view_definition))  # fmt: skip
+    segments = segments_of(cell.view_definition)
+    return change.period_change(tables["previous"], tables["current"], segments)
 
 
 def period_names(cell: Cell, counted: Counted) -> tuple[str, str]:
