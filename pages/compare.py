@@ -61,7 +61,8 @@ st.info(plain(result.verdict))
 decisions.controls()
 decisions.compare_aids(data, definition, result)
 decisions.calculator(result.a.rate, result.b.rate)
-notebook.pin_button("compare", definition, {"a": a, "b": b}, f"{a} against {b}", "compare")
+notebook.pin_button("compare", definition, {"a": a, "b": b, **notebook.aids_options()},
+                    f"{a} against {b}", "compare")  # fmt: skip
 rows = pl.DataFrame(
     [
         {"segment": c.label, "contacts": c.contacts, "customers": c.customers, "rate": c.rate,

@@ -124,6 +124,8 @@ live figures, so next month's numbers fill in by themselves:
 - `{rate}` — the view's overall conversion rate; `{contacts}`, `{customers}` — its counts;
 - `{best}`, `{worst}` — the surely-best and surely-worst segment with its rate (for a trend, the
   cohort; for the ranking, the column);
+- in a **What changed** cell, `{rate}` and `{contacts}` are the current period's, and `{best}`,
+  `{worst}` the segment whose rate rose / fell most, with its change in points;
 - `{above.rate}` (and so on) — the same figure of the nearest view cell above.
 
 Without `above.`, a placeholder takes its own cell's figures; in a section note, which has none,

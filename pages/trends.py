@@ -89,7 +89,10 @@ with move_tab:
     notebook.pin_moved(definition, period)
 
 with change_tab:
-    decisions.what_changed(data, definition, period, segment)
+    compared = decisions.what_changed(data, definition, period, segment)
+    if compared is not None:
+        notebook.pin_button("change", definition.with_changes(segments=(by,)), compared,
+                            f"What changed by {segment}", "change")  # fmt: skip
 
 with time_tab:
     timing = results.time_to_convert(

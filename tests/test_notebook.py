@@ -436,7 +436,8 @@ def test_the_readme_notebook_command_runs_on_the_sample(tmp_path):
 
 def test_a_cell_built_without_options_gets_its_kinds_defaults_and_round_trips():
     cell = Cell("a1", "segments", "By source", DEFINITION)
-    assert dict(cell.options) == {"sort": "lower_bound", "share": "customers", "chart": "donut"}
+    assert dict(cell.options) == {"sort": "lower_bound", "share": "customers", "chart": "donut",
+                                  "aids": None, "margin": 5.0, "detect": 0.0}  # fmt: skip
     book = Notebook(cells=(cell,))
     assert from_json(to_json(book)) == book
     with pytest.raises(InputError, match="no option 'colour'"):

@@ -16,8 +16,8 @@ import polars as pl
 import streamlit as st
 
 from conversion.analysis import change, sample_size
-from conversion.counting.periods import mature_periods, period_end
-from conversion.counting.ranges import DAYS
+from conversion.counting.periods import mature_periods, period_end, period_text
+from conversion.counting.ranges import DAYS, days_text
 from conversion.presentation import change_report, charts, decisions, export, formats
 from conversion.sharing.decision_links import (
     CALCULATOR,
@@ -39,15 +39,8 @@ EXTRA_LABELS = {
     decisions.SURE: "How sure (chance strong / poor)",
     decisions.LEADS: "How many more leads",
 }
-SURE_NOTE = (
-    "P(strong) / P(poor): the chance the segment's true rate is at least the strong threshold, "
-    "or below the moderate one, from a beta posterior ({prior})."
-)
-LEADS_NOTE = (
-    "Leads: the contacts still needed for the 95 % interval to be at most ± {margin} points, "
-    "and to tell the segment from the rest at {difference} (80 % power, two-sided, "
-    "level 0.05 ÷ segments); weeks at the segment's intake over the data's date span."
-)
+SURE_NOTE = decisions.SURE_NOTE
+LEADS_NOTE = decisions.LEADS_NOTE
 
 
 def extras() -> tuple[str, ...]:
@@ -133,32 +126,16 @@ def with_columns(
     if prior is not None:
         st.caption(plain(SURE_NOTE.format(prior=prior)))
     if decisions.LEADS in chosen:
-        wanted = difference()
-        detect = (
-            "its observed difference"
-            if wanted is None
-            else f"a difference of {formats.points(wanted)} from the rest's rate"
-        )
-        st.caption(LEADS_NOTE.format(margin=f"{margin() * 100:g}", difference=detect))
+        st.caption(decisions.leads_note(margin(), difference()))
     return table
 
 
-def display_frame(described: pl.DataFrame) -> pl.DataFrame | None:
-    """The decision columns as the results table shows them; None when none were added."""
-    columns: dict[str, Any] = {}
-    if "p_strong" in described.columns:
-        columns["P(strong) %"] = (described["p_strong"] * 100).to_list()
-        columns["P(poor) %"] = (described["p_poor"] * 100).to_list()
-    if "margin_more" in described.columns:
-        for name, more, weeks in (
-            (f"Leads for ± {margin() * 100:g} pp", "margin_more", "margin_weeks"),
-            ("Leads to tell from the rest", "power_more", "power_weeks"),
-        ):
-            columns[name] = [
-                decisions.leads_text(m, w)
-                for m, w in zip(described[more].to_list(), described[weeks].to_list(), strict=True)
-            ]
-    return pl.DataFrame(columns) if columns else None
+def display_frame(described: pl.DataFrame, target: float | None = None) -> pl.DataFrame | None:
+    """The decision columns as the results table shows them; None when none were added.
+
+    ``target`` is the interval target the leads were counted for (the page's by default).
+    """
+    return decisions.display_frame(described, margin() if target is None else target)
 
 
 def column_config() -> dict[str, Any]:
@@ -293,15 +270,19 @@ PERIODS, DATES = "Periods", "Custom dates"
 
 def what_changed(
     data: Dataset, definition: Definition, period: DateBucket, segment: str | None
-) -> None:
-    """Trends: each segment's rate in two mature periods (or date ranges), the change, drivers."""
+) -> dict[str, str] | None:
+    """Trends: each segment's rate in two mature periods (or date ranges), the change, drivers.
+
+    Returns the comparison shown as a What changed cell's options (``notebook.changes``), or
+    None when nothing was shown.
+    """
     if segment is None:
         st.info("Choose a segment column under Lines to see what changed per segment.")
-        return
+        return None
     one = definition.with_changes(segments=(segment,))
     result = results.cohorts(data, one, period)
     if result is None:
-        return
+        return None
     table, counts = result
     st.session_state.setdefault("change_mode", PERIODS)
     mode = st.segmented_control(
@@ -310,23 +291,24 @@ def what_changed(
         "(whole days, both included).",
     )  # fmt: skip
     if mode == DATES:
-        _custom_dates(data, one, table, period, counts.quality.as_of)
-        return
+        return _custom_dates(data, one, table, period, counts.quality.as_of)
     starts = mature_periods(table, period, counts.quality.as_of)
     if len(starts) < 2:
         st.info(f"At least two full, mature {period}s are needed to compare.")
-        return
+        return None
     before, after = _pick_two(starts, period)
     if before >= after:
         st.info("Pick a From period before the To period.")
-        return
+        return None
     changed = results.guarded(
         change.between_cohorts, table, [segment], before, after, top_k=definition.top_k
     )
     if changed is None:
-        return
+        return None
     names = (formats.cohort(before, period), formats.cohort(after, period))
     _show_change(changed, segment, names, data.name)
+    return {"period": period, "previous": period_text(before, period),
+            "current": period_text(after, period)}  # fmt: skip
 
 
 def _custom_dates(
@@ -335,19 +317,19 @@ def _custom_dates(
     cohorts: pl.DataFrame,
     period: DateBucket,
     as_of: date | None,
-) -> None:
+) -> dict[str, str] | None:
     """What changed between two ranges of contact dates the analyst picks (mature ones only)."""
     segment = definition.segments[0]
     picked = _pick_days(cohorts, period, as_of, definition.window_days)
     if picked is None:
-        return
+        return None
     previous, current = picked
     if previous[1] >= current[0]:
         st.info("The previous dates must end before the current ones start.")
-        return
+        return None
     counted = results.counts_between(data, definition.with_changes(top_k=None), *picked)
     if counted is None:
-        return
+        return None
     changed = results.guarded(
         change.period_change,
         counted[0].table,
@@ -356,9 +338,11 @@ def _custom_dates(
         top_k=definition.top_k,
     )
     if changed is None:
-        return
+        return None
     names = (change_report.span_label(previous, DAYS), change_report.span_label(current, DAYS))
     _show_change(changed, segment, names, data.name)
+    # Days are named as dates whatever the cohort size (a date would name a week with weeks).
+    return {"period": "month", "previous": days_text(previous), "current": days_text(current)}
 
 
 Days = tuple[date, date]
@@ -469,15 +453,7 @@ def _show_change(changed: pl.DataFrame, segment: str, names: tuple[str, str], na
         "the segment's mix and rate effect on the overall change (they add up to it)."
     )
     shown = change_report.export_change(changed, [segment], drivers=True)
-    st.dataframe(
-        shown,
-        hide_index=True,
-        column_config={
-            c: st.column_config.NumberColumn(format="%.1f" if c.endswith("pct") else "%+.2f")
-            for c in shown.columns
-            if c.endswith(("_pct", "_pp"))
-        },
-    )
+    st.dataframe(shown, hide_index=True, column_config=change_column_config(shown.columns))
     st.download_button(
         "What changed (CSV)",
         lambda: shown.write_csv().encode("utf-8"),
@@ -486,6 +462,15 @@ def _show_change(changed: pl.DataFrame, segment: str, names: tuple[str, str], na
         icon=":material/download:",
         on_click="ignore",
     )
+
+
+def change_column_config(columns: Sequence[str]) -> dict[str, Any]:
+    """What changed's table: rates in percent with one decimal, points signed with two."""
+    return {
+        c: st.column_config.NumberColumn(format="%.1f" if c.endswith("pct") else "%+.2f")
+        for c in columns
+        if c.endswith(("_pct", "_pp"))
+    }
 
 
 def query() -> dict[str, str | list[str]]:

@@ -17,11 +17,12 @@ import streamlit as st
 
 from conversion import notebook
 from conversion.errors import InputError
-from conversion.notebook import document, link, notes, running
+from conversion.notebook import builtin, document, link, notes, running
 from conversion.notebook.document import Cell, Dataset, Notebook
 from conversion.presentation import export, report
+from conversion.presentation.decisions import AIDS_HEADING, LEADS, choices_text
 from conversion.reading.samples import SAMPLES
-from ui import caches, controls, datasets, results, state, theme, views
+from ui import caches, controls, datasets, decisions, results, state, theme, views
 from ui.text import plain
 
 if TYPE_CHECKING:
@@ -75,12 +76,24 @@ def pin_button(kind: str, definition: Definition, options: dict[str, Any], title
 
 
 def segments_options(sort: str) -> dict[str, Any]:
-    """The Segments page's display choices: sort, share of, and the share chart's kind."""
+    """The Segments page's display choices: sort, share of, the share chart's kind, and the
+    decision aids shown (with their interval target and difference to detect)."""
     return {
         "sort": sort,
         "share": st.session_state.get("share") or "customers",
         "chart": "donut" if st.session_state.get("donut", True) else "pie",
+        **aids_options(targets=True),
     }
+
+
+def aids_options(*, targets: bool = False) -> dict[str, Any]:
+    """The decision aids that are on (``aids``), and with ``targets`` the leads' settings."""
+    chosen = decisions.extras()
+    options: dict[str, Any] = {"aids": choices_text(chosen)}
+    if targets and LEADS in chosen:
+        options["margin"] = float(decisions.margin() * 100)
+        options["detect"] = float(st.session_state.get("detect_pp") or 0.0)
+    return options
 
 
 def pin_moved(definition: Definition, period: str) -> None:
@@ -303,8 +316,9 @@ def page() -> None:
     _offer_sample(book)
     if not book.cells:
         st.info(
-            "Nothing pinned yet. Use **Add to notebook** on the Segments, Trends and Compare "
-            "pages (and in the column ranking) to keep a view here, then write what it means."
+            "Nothing pinned yet. Use **Add to notebook** on the Segments, Trends (each tab, What "
+            "changed too), Compare and Funnel pages, or in the column ranking, to keep a view "
+            "here, then write what it means."
         )
     run = computed()
     for index, result in enumerate(run.results):
@@ -394,14 +408,16 @@ def _editors(index: int, cell: Cell) -> None:
         "Note (Markdown)", key=f"nb_note_{cell.id}", max_chars=5000, on_change=_edited,
         args=(index,),
         help="Live figures: {rate}, {contacts}, {customers}, {best}, {worst} of this cell (in a "
-        "section note: of the cell above); {above.rate} and so on always of the cell above. "
+        "section note: of the cell above; in What changed, the current period's rate and "
+        "contacts and the segments that rose and fell most); {above.rate} and so on always of "
+        "the cell above. "
         "HTML is shown as typed; links only to http(s) and mailto addresses.",
     )  # fmt: skip
 
 
 def _number_formats(columns: list[str]) -> dict[str, Any]:
     """Percent columns with one decimal and point columns signed, as the pages show them."""
-    config: dict[str, Any] = {}
+    config: dict[str, Any] = decisions.change_column_config(columns)
     for column in columns:
         if column.endswith("%"):
             config[column] = st.column_config.NumberColumn(format="%.1f%%")
@@ -415,13 +431,13 @@ def _view(cell: Cell, shown: Shown) -> None:
     bands = cell.definition.bands if cell.definition else controls.safe_bands()
     if shown.described is not None:
         views.kpi_cards(report.kpis(shown.described, shown.segments), bands)
-    elif shown.cards:
-        for column, (label, value, caption) in zip(st.columns(len(shown.cards)), shown.cards,
-                                                   strict=True):  # fmt: skip
+    for start in range(0, 0 if shown.described is not None else len(shown.cards), 3):
+        row = shown.cards[start : start + 3]
+        for column, (label, value, caption) in zip(st.columns(3), row, strict=False):
             with column.container(border=True):
                 st.metric(label, value)
                 st.caption(plain(caption))
-    else:
+    if shown.described is None and not shown.cards:
         figures = shown.figures
         columns = st.columns(3)
         columns[0].metric("Overall rate", notes.figure(figures, "rate"), border=True)
@@ -433,8 +449,10 @@ def _view(cell: Cell, shown: Shown) -> None:
             with tab:
                 theme.altair_chart(chart.chart, chart.summary, width="stretch")
     if shown.described is not None:
-        views.results_table(shown.described, shown.segments, bands)
+        views.results_table(shown.described, shown.segments, bands, builtin.margin(cell))
     for heading, table in shown.tables:
+        if shown.described is not None and heading == AIDS_HEADING:
+            continue  # the results table above has these columns
         st.caption(plain(heading))
         st.dataframe(table, hide_index=True, column_config=_number_formats(table.columns))
     for line in shown.lines:

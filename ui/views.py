@@ -121,12 +121,16 @@ def remember_pick(selection: object, field: str) -> None:
 
 
 def results_table(
-    described: pl.DataFrame, segments: Sequence[str], bands: Bands | None = None
+    described: pl.DataFrame,
+    segments: Sequence[str],
+    bands: Bands | None = None,
+    margin: float | None = None,
 ) -> None:
     """The results table; with ``bands``, the rate column has the decimals that keep each rate
-    on its band's side of the thresholds (19.97 % beside "moderate", not 20.0 %)."""
+    on its band's side of the thresholds (19.97 % beside "moderate", not 20.0 %). ``margin`` is
+    the interval target the leads column was counted for (the page's setting by default)."""
     shown = report.display_table(described, segments)
-    extra = decisions.display_frame(described)  # the optional decision aids
+    extra = decisions.display_frame(described, margin)  # the optional decision aids
     if extra is not None:
         shown = pl.concat([shown, extra], how="horizontal")
     if "adjusted_rate" in described.columns:

@@ -58,6 +58,25 @@ def parse_period(text: str, period: DateBucket) -> date:
     raise InputError(f"{text!r} is not a {period}: use {form}.")
 
 
+def period_text(start: date, period: DateBucket) -> str:
+    """The period starting on ``start`` in the words ``parse_period`` reads (its inverse).
+
+    Examples
+    --------
+    >>> period_text(date(2025, 6, 1), "month"), period_text(date(2025, 4, 1), "quarter")
+    ('2025-06', '2025-Q2')
+    >>> period_text(date(2025, 6, 2), "week"), period_text(date(2025, 1, 1), "year")
+    ('2025-06-02', '2025')
+    """
+    if period == "week":
+        return start.isoformat()
+    if period == "year":
+        return f"{start.year}"
+    if period == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return f"{start.year}-{start.month:02d}"
+
+
 def previous_start(start: date, period: DateBucket) -> date:
     """The first day of the period just before the one starting on ``start``.
 

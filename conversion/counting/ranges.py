@@ -81,6 +81,17 @@ e.g. 2025-06-03..2025-06-20.
     return ends[0], ends[1]
 
 
+def days_text(days: DayRange) -> str:
+    """A range of days in the words ``parse_days`` reads (its inverse).
+
+    Examples
+    --------
+    >>> days_text((date(2025, 6, 3), date(2025, 6, 20)))
+    '2025-06-03..2025-06-20'
+    """
+    return f"{days[0].isoformat()}{SPAN_SEPARATOR}{days[1].isoformat()}"
+
+
 def days_before(days: DayRange) -> DayRange:
     """As many days just before ``days``.
 

@@ -62,7 +62,11 @@ class Counted:
 
 @dataclass(frozen=True)
 class Figures:
-    """The numbers a note can quote: overall rate and counts, and the best and worst segments."""
+    """The numbers a note can quote: overall rate and counts, and the best and worst segments.
+
+    ``best_change`` / ``worst_change`` are set instead of the rates when best and worst are the
+    segments that rose and fell most between two periods (a What changed cell), as fractions.
+    """
 
     contacts: int
     customers: int
@@ -72,6 +76,8 @@ class Figures:
     worst: str | None = None
     worst_rate: float | None = None
     limits: tuple[float, float] = (0.10, 0.20)
+    best_change: float | None = None
+    worst_change: float | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +139,21 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Number:
+    """An option holding a number from ``low`` to ``high`` (a target in points)."""
+
+    low: float
+    high: float
+    default: float
+
+    def read(self, value: object, what: str) -> float:
+        number = value if type(value) in (int, float) else None  # not true/false
+        if not isinstance(number, int | float) or not self.low <= number <= self.high:
+            raise InputError(f"{what} must be a number from {self.low:g} to {self.high:g}.")
+        return float(number)
+
+
+@dataclass(frozen=True)
 class CellKind:
     """One kind of cell. A note (``count`` None) only carries its text and starts a section."""
 
@@ -140,7 +161,7 @@ class CellKind:
     label: str
     count: Callable[[Data, Cell], Counted] | None = None
     show: Callable[[Cell, Counted], Shown] | None = None
-    options: Mapping[str, Choice | Text] = field(default_factory=dict)
+    options: Mapping[str, Choice | Text | Number] = field(default_factory=dict)
     needs_rows: bool = False
 
     @property

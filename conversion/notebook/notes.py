@@ -7,7 +7,9 @@ Placeholders (the whole syntax; anything else in braces is left as written):
 - ``{contacts}``, ``{customers}`` — the view's counted contacts and customers, e.g. ``1,234``;
 - ``{best}``, ``{worst}`` — the best and worst segment as the KPI cards judge them (by the
   interval's lower / upper bound) with its rate, e.g. ``Referral (25.0%)``; for a trend, the
-  best and worst cohort; for the column ranking, the column that separates most / least.
+  best and worst cohort; for the column ranking, the column that separates most / least; for
+  What changed, the segment whose rate rose / fell most with its change, e.g.
+  ``Referral (+3.2 pp)`` (there ``{rate}`` and ``{contacts}`` are the current period's).
 
 Unprefixed, a placeholder takes the figures of its own cell; in a note-only cell, which has
 none, those of the nearest view cell above it. ``{above.rate}`` (any name, prefixed ``above.``)
@@ -62,6 +64,9 @@ def figure(figures: Figures | None, name: str) -> str:
     label = getattr(figures, name)
     if label is None:
         return formats.EN_DASH
+    moved = getattr(figures, f"{name}_change")
+    if moved is not None:
+        return f"{label} ({formats.points(moved)})"
     rate = getattr(figures, f"{name}_rate")
     return label if rate is None else f"{label} ({formats.band_percent(rate, figures.limits)})"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html as _html
 import json
+import math
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ import polars as pl
 from conversion.definition import Bands
 from conversion.notebook import notes
 from conversion.presentation import export, formats, report
+from conversion.presentation.decisions import EXPORT_NAMES
 
 if TYPE_CHECKING:
     from conversion.notebook.kinds import Figures, Shown
@@ -69,7 +71,9 @@ def _html_cell(run: NotebookRun, index: int, result: CellResult) -> str:
 
 def _html_view(shown: Shown, key: str, bands: Bands) -> str:
     e = html_escape
-    listing = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in figure_rows(shown.figures))
+    listing = "".join(
+        f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in [*figure_rows(shown.figures), *_cards(shown)]
+    )
     parts = [f"<dl>{listing}</dl>"]
     parts += [
         export.figure_html(chart.heading, chart.chart, f"{key}-{n}")
@@ -103,8 +107,10 @@ def _cell_text(value: object, column: str = "") -> str:
     """A table cell as text: points signed with two decimals, other numbers as the app shows."""
     if value is None:
         return formats.EM_DASH
-    if isinstance(value, float) and column.endswith("(pp)"):
+    if isinstance(value, float) and column.endswith(("(pp)", "_pp")):
         return f"{value:+.2f}"
+    if isinstance(value, float) and column == "p_adjusted":
+        return formats.p_value(value)
     if isinstance(value, float):
         return f"{value:,.1f}"
     if isinstance(value, bool):
@@ -112,6 +118,12 @@ def _cell_text(value: object, column: str = "") -> str:
     if isinstance(value, int):
         return formats.count(value)
     return str(value)
+
+
+def _cards(shown: Shown) -> list[tuple[str, str]]:
+    """The view's own headline figures (Compare's A, B, difference and aids) as pairs."""
+    return [(label, f"{value} ({caption})" if caption else value)
+            for label, value, caption in shown.cards]  # fmt: skip
 
 
 def figure_rows(figures: Figures) -> list[tuple[str, str]]:
@@ -156,8 +168,9 @@ def _markdown_cell(run: NotebookRun, index: int, result: CellResult) -> list[str
     if shown is None:
         return out
     out.append(
-        " · ".join(f"**{label}:** {_md(text)}" for label, text in figure_rows(shown.figures))
-    )
+        " · ".join(f"**{_md(label)}:** {_md(text)}"
+                   for label, text in [*figure_rows(shown.figures), *_cards(shown)])
+    )  # fmt: skip
     out.append("")
     if shown.described is not None:
         out += [*_markdown_table(_segment_rows(shown)), ""]
@@ -224,6 +237,11 @@ def figures_json(run: NotebookRun) -> str:
         if result.shown is not None:
             entry["figures"] = _figures(result.shown.figures)
             entry["rows"] = _rows(result.shown)
+            if result.shown.cards:
+                entry["cards"] = [
+                    {"label": label, "value": value, "caption": caption}
+                    for label, value, caption in result.shown.cards
+                ]
         cells.append(entry)
     document = {
         "title": run.notebook.title,
@@ -244,6 +262,8 @@ def _figures(figures: Figures) -> dict[str, Any]:
         "best_rate": figures.best_rate,
         "worst": figures.worst,
         "worst_rate": figures.worst_rate,
+        **({"best_change": figures.best_change} if figures.best_change is not None else {}),
+        **({"worst_change": figures.worst_change} if figures.worst_change is not None else {}),
     }
 
 
@@ -251,14 +271,25 @@ def _rows(shown: Shown) -> list[dict[str, Any]]:
     if shown.described is not None:
         label = report.label_column(shown.segments)
         labelled = report.with_labels(shown.described, shown.segments)
+        aids = {k: v for k, v in EXPORT_NAMES.items() if k in labelled.columns}
         return [
             {"segment": row[label], "contacts": row["contacts"], "customers": row["customers"],
-             "rate": row["rate"], "ci_low": row["ci_low"], "ci_high": row["ci_high"]}
+             "rate": row["rate"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
+             **{name: _plain(row[column]) for column, name in aids.items()}}
             for row in labelled.iter_rows(named=True)
         ]  # fmt: skip
     if shown.tables:
         return [
-            {k: v.isoformat() if isinstance(v, date) else v for k, v in row.items()}
+            {k: _plain(v) for k, v in row.items()}
             for row in shown.tables[0][1].iter_rows(named=True)
         ]
     return []
+
+
+def _plain(value: object) -> object:
+    """A table value for JSON: dates as ISO text, a missing number (NaN) as null."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -18,6 +18,7 @@ import polars as pl
 
 from conversion.analysis import posterior, sample_size
 from conversion.counting.periods import period_end
+from conversion.presentation import formats
 
 if TYPE_CHECKING:
     from conversion.definition import Bands, DateBucket
@@ -36,6 +37,58 @@ EXPORT_NAMES = {
     "power_weeks": "weeks_to_detect",
 }
 """Decision columns as the downloads name them (probabilities 0–1, leads, weeks)."""
+
+
+SURE_NOTE = (
+    "P(strong) / P(poor): the chance the segment's true rate is at least the strong threshold, "
+    "or below the moderate one, from a beta posterior ({prior})."
+)
+LEADS_NOTE = (
+    "Leads: the contacts still needed for the 95 % interval to be at most ± {margin} points, "
+    "and to tell the segment from the rest at {difference} (80 % power, two-sided, "
+    "level 0.05 ÷ segments); weeks at the segment's intake over the data's date span."
+)
+AIDS_HEADING = "Decision aids"
+"""The heading of the decision columns' own table in the notebook's exports."""
+
+
+def choices_text(choices: tuple[str, ...] | list[str]) -> str | None:
+    """The chosen column groups as one word for a notebook cell (``sure+leads``), or None.
+
+    Examples
+    --------
+    >>> choices_text(["leads", "sure"]), choices_text([])
+    ('sure+leads', None)
+    """
+    return "+".join(c for c in CHOICES if c in choices) or None
+
+
+def leads_note(margin: float, difference: float | None) -> str:
+    """The line under the leads columns: the interval target and the difference to detect."""
+    detect = (
+        "its observed difference"
+        if difference is None
+        else f"a difference of {formats.points(difference)} from the rest's rate"
+    )
+    return LEADS_NOTE.format(margin=f"{margin * 100:g}", difference=detect)
+
+
+def display_frame(described: pl.DataFrame, margin: float) -> pl.DataFrame | None:
+    """The decision columns as the results table shows them; None when none were added."""
+    columns: dict[str, list[object]] = {}
+    if "p_strong" in described.columns:
+        columns["P(strong) %"] = (described["p_strong"] * 100).to_list()
+        columns["P(poor) %"] = (described["p_poor"] * 100).to_list()
+    if "margin_more" in described.columns:
+        for name, more, weeks in (
+            (f"Leads for ± {margin * 100:g} pp", "margin_more", "margin_weeks"),
+            ("Leads to tell from the rest", "power_more", "power_weeks"),
+        ):
+            columns[name] = [
+                leads_text(m, w)
+                for m, w in zip(described[more].to_list(), described[weeks].to_list(), strict=True)
+            ]
+    return pl.DataFrame(columns) if columns else None
 
 
 def span_weeks(cohorts: pl.DataFrame, period: DateBucket, as_of: date | None) -> float | None:
