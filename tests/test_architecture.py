@@ -7,6 +7,8 @@ get round that; no module is over 600 lines and no function over 80 lines of cod
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,8 @@ LAZY_IMPORTS = {
     # package only when used.
     ("conversion", "conversion.notebook"),
     ("conversion.commands", "conversion.notebook"),
+    # A funnel's chart needs Altair; the command line's funnel tables do not.
+    ("conversion.presentation.funnel", "conversion.presentation.charts.funnel"),
 }
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
@@ -120,3 +124,20 @@ def test_every_layer_of_the_picture_exists() -> None:
     for members in LAYERS:
         for member in members:
             assert member in found, f"docs/architecture.md names {member}, which is gone"
+
+
+def test_the_command_line_loads_no_chart_or_scipy_stack_before_it_needs_one() -> None:
+    """`conversion rates` must not pay for Altair or scipy at start-up (SPEC §6: ≤ 0.35 s).
+
+    A top-level import of a chart module or of scipy in anything `conversion.commands` imports
+    costs most of a second (it once went from 0.5 s to 1.8 s this way); the heavy libraries
+    load inside the functions that draw or integrate.
+    """
+    code = (
+        "import sys, conversion.commands; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'altair', 'scipy', 'vl_convert'}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.strip()
+    assert loaded == "[]"

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy import integrate, special
-from scipy import stats as distributions
 
 from conversion.analysis.insights._shared import count_arrays
 from conversion.analysis.insights.shrinkage import MIN_PRIOR_SEGMENTS, fit_prior
@@ -111,14 +109,18 @@ def band_probabilities(
     >>> band_probabilities(table, Bands(0.2, 0.1), FLAT)["p_strong"].round(4).to_list()
     [0.8389]
     """
+    # scipy.special takes a third of a second to import: only once a posterior is asked for.
+    from scipy import special
+
     customers, contacts = count_arrays(table, "the segment table")
     if prior is None:
         prior = posterior_prior(contacts, customers)
     a = customers + prior.alpha
     b = contacts - customers + prior.beta
     return table.with_columns(
-        float_series("p_strong", distributions.beta.sf(bands.strong, a, b)),
-        float_series("p_poor", distributions.beta.cdf(bands.moderate, a, b)),
+        # Beta's survival function and CDF are the regularised incomplete beta functions.
+        float_series("p_strong", special.betaincc(a, b, bands.strong)),
+        float_series("p_poor", special.betainc(a, b, bands.moderate)),
     )
 
 
@@ -133,6 +135,8 @@ def _p_greater(a1: float, b1: float, a2: float, b2: float) -> float:
     The integral runs over X's own bulk (its 1e-12 and 1 − 1e-12 quantiles), where quadrature
     sees the peak however many contacts there are.
     """
+    from scipy import integrate, special  # as in band_probabilities: not at start-up
+
     _check_beta(a1, b1, a2, b2)
     low = float(special.betaincinv(a1, b1, 1e-12))
     high = float(special.betainccinv(a1, b1, 1e-12))

@@ -18,7 +18,6 @@ import polars as pl
 from conversion.counting.stages import ALL, stage_label
 from conversion.definition import Bands
 from conversion.presentation import formats
-from conversion.presentation.charts.funnel import funnel_chart
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -243,4 +242,7 @@ class FunnelResult:
 
     def chart(self, *, title: str | None = None) -> alt.LayerChart:
         """The Funnel page's chart: bars per stage and segment, step rates labelled."""
+        # Altair takes most of a second to import; `conversion funnel` writes no chart.
+        from conversion.presentation.charts.funnel import funnel_chart
+
         return funnel_chart(self.table, self.segments, self.bands, title=title)
