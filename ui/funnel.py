@@ -291,8 +291,8 @@ def _column_stages(
     column = left.selectbox("Stage column", columns, key="funnel_stage_column")
     if column is None:
         return None
-    found = results.guarded(
-        results._cached, "funnel-values", (data.identity, column),
+    found = results.computed(
+        "funnel-values", (data.identity, column),
         lambda: stage_column_values(data.source, column, limit=MAX_STAGE_VALUES),
     )  # fmt: skip
     query["fcol"] = column
@@ -372,7 +372,7 @@ def result(data: FunnelData, funnel: Funnel) -> FunnelResult | None:
         drops = funnel_stats.biggest_drops(table, list(funnel.segments))
         return FunnelResult(counts, table, drops, funnel_stats.days_between(counts))
 
-    return results.guarded(results._cached, "funnel", (data.identity, funnel), compute)
+    return results.computed("funnel", (data.identity, funnel), compute)
 
 
 def show(data: FunnelData, shown: FunnelResult, bands: Bands) -> None:

@@ -73,6 +73,15 @@ def _cached(kind: str, key: tuple, compute: Callable[[], T]) -> T:
         return caches.cached(results, (kind, *key), timed, caches.MAX_CACHED_RESULTS)
 
 
+def computed(kind: str, key: tuple, compute: Callable[[], T]) -> T | None:
+    """``compute()``'s result kept in the session under ``(kind, *key)``, or None after an error.
+
+    What every view's cached computation goes through: the session's bounded results cache,
+    the "Counting…" spinner, and ``guarded``'s message instead of a traceback.
+    """
+    return guarded(_cached, kind, key, compute)
+
+
 def _counting_key(d: Definition) -> Definition:
     """``d`` without its bands: they change how counts are read, not the counts."""
     return d.with_changes(bands=Bands())
@@ -96,7 +105,7 @@ def counts(data: Dataset, d: Definition) -> counting.Counts | None:
     # of the cache key, and top K regroups the small cached table.
     full = d.with_changes(top_k=None)
     key = (data.identity, _counting_key(full))
-    counted = guarded(_cached, "counts", key, lambda: _count(data, full))
+    counted = computed("counts", key, lambda: _count(data, full))
     if counted is None or d.top_k is None:
         return counted
     table = counting.top_k(counted.table, d.segments, d.top_k)
@@ -116,7 +125,7 @@ def cohorts(
         return counting.cohorts(data.source, d, data.orders_source, period=period)
 
     key = (data.identity, _counting_key(d), period)
-    return guarded(_cached, "cohorts", key, compute)
+    return computed("cohorts", key, compute)
 
 
 def counts_between(
@@ -128,7 +137,7 @@ def counts_between(
         return ranges.counts_between(data.source, d, data.orders_source, previous, current)
 
     key = (data.identity, _counting_key(d), previous, current)
-    return guarded(_cached, "ranges", key, compute)
+    return computed("ranges", key, compute)
 
 
 def missing_values(data: Dataset, columns: tuple[str, ...]) -> dict[str, int]:
@@ -141,8 +150,7 @@ def time_to_convert(data: Dataset, d: Definition) -> tuple[pl.DataFrame, date | 
     if files_only(data, "Time to convert"):
         return None
     key = (data.identity, _counting_key(d))
-    return guarded(
-        _cached,
+    return computed(
         "time",
         key,
         lambda: counting.time_to_convert(data.source, d, data.orders_source),
@@ -159,8 +167,7 @@ def usable_tables(
     # The ranking does not depend on the current breakdown: keep it out of the key.
     d = d.with_changes(segments=(), top_k=None, bins=(), date_buckets=())
     key = (data.identity, _counting_key(d))
-    return guarded(
-        _cached,
+    return computed(
         "usable",
         key,
         lambda: explore.usable_tables(data.contacts.frame, d, data.roles, orders),
@@ -175,8 +182,7 @@ def cross_tables(
         return None  # usable_tables has said why
     orders = data.orders_frame(d)
     key = (data.identity, _counting_key(d), exposure, columns)
-    return guarded(
-        _cached,
+    return computed(
         "cross",
         key,
         lambda: explore.cross_tables(data.contacts.frame, d, exposure, columns, data.roles, orders),
